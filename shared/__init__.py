@@ -1,0 +1,1 @@
+"""Record format, signing and schemas shared by the edge, the hub and the tools."""
