@@ -41,6 +41,16 @@ def apply(session: Session, rtype: str, body: dict, record_id: str) -> None:
         applier(session, body, record_id)
 
 
+def apply_relayed(session: Session, rtype: str, body: dict, record_id: str) -> None:
+    """Fold a tablet's record into a gateway's projections so other tablets see it."""
+    if rtype in ("purchase", "lot") and session.get(_MODELS[rtype], body["id"]):
+        return
+    apply(session, rtype, body, record_id)
+    row = session.get(_MODELS[rtype], body["id"]) if rtype in _MODELS else None
+    if row is not None and hasattr(row, "local"):
+        row.local = False
+
+
 def _check_farmer(session: Session, body: dict) -> None:
     if "corrects" not in body and session.get(Farmer, body["id"]):
         raise AlreadyExists(
@@ -176,7 +186,8 @@ def _apply_lot(session: Session, body: dict, record_id: str) -> None:
     session.flush()
     for item in body["inputs"]:
         purchase = session.get(Purchase, item["purchase"])
-        purchase.remaining_g -= item["mass_g"]
+        if purchase is not None:  # a relayed lot may name another tablet's purchase
+            purchase.remaining_g -= item["mass_g"]
         session.add(
             LotInput(lot=body["id"], purchase=item["purchase"], mass_g=item["mass_g"])
         )
@@ -186,6 +197,8 @@ def _apply_dispatch(session: Session, body: dict, record_id: str) -> None:
     rev = next_rev(session)
     for lot_id in body["lots"]:
         lot = session.get(Lot, lot_id)
+        if lot is None:  # a relayed dispatch may name a lot this gateway never saw
+            continue
         lot.dispatched_to = body["to_org"]
         lot.remaining_g = 0
         lot.rev = rev
@@ -196,6 +209,7 @@ def pending_purchase_grams(session: Session) -> int:
     return session.scalar(select(func.coalesce(func.sum(Purchase.remaining_g), 0)))
 
 
+_MODELS = {"farmer": Farmer, "plot": Plot, "purchase": Purchase, "lot": Lot}
 _CHECKS = {
     "farmer": _check_farmer,
     "plot": _check_plot,

@@ -7,15 +7,15 @@ areas from pyproj's geodesic on the WGS 84 ellipsoid.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Iterable
 
 from pyproj import Geod
 from shapely import Point, Polygon
-from shapely.validation import explain_validity
 from shapely.geometry import shape
+from shapely.validation import explain_validity
 
 # EU 2023/1115 (EUDR) art. 2(28): a plot over 4 ha needs a polygon, not a point.
 POINT_MAX_HA = 4.0

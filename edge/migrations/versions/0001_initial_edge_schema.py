@@ -8,9 +8,8 @@ Revises:
 Create Date: 2026-12-04 15:57:48.036624
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0001"
 down_revision = None
