@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import mimetypes
 import sys
 from pathlib import Path
 
@@ -71,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     cmd = sub.add_parser("record", help="sign one record from JSON (scripts, demos)")
     cmd.add_argument("type", choices=TYPES)
     cmd.add_argument("--json", required=True, dest="body", help="the body as JSON")
+    cmd.add_argument(
+        "--attach", type=Path, action="append", default=[], help="attach a file"
+    )
     cmd.set_defaults(run=cmd_record)
     return parser
 
@@ -198,6 +202,10 @@ def cmd_record(config: EdgeConfig, args) -> int:
         print(f"cocoa-edge: --json is not JSON: {exc}", file=sys.stderr)
         return 1
 
+    for path in args.attach:
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        entry = ctx.add_attachment(path.name, media_type, path.read_bytes())
+        body.setdefault("attachments", []).append(entry)
     row = ctx.append(args.type, body)
     print(
         json.dumps({"seq": row.seq, "id": row.id, "body": json.loads(row.raw)["body"]})

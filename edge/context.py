@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from edge import journal, schema
 from edge.config import EdgeConfig
 from edge.db import make_engine, make_sessions, transaction
 from edge.errors import AlreadyExists, NotEnrolled, NotInitialised
-from edge.models import Enrollment, JournalRecord, SyncStatus
+from edge.models import Attachment, Enrollment, JournalRecord, SyncStatus
 from shared.keys import DeviceKey
 
 
@@ -48,6 +49,21 @@ class EdgeContext:
         """Sign and commit one record; returns only after the commit."""
         with self.transaction() as session:
             return journal.append(session, self.key, rtype, body)
+
+    def add_attachment(self, name: str, media_type: str, data: bytes) -> dict:
+        """Keep a file for upload; returns the entry a body's `attachments` lists."""
+        sha = hashlib.sha256(data).hexdigest()
+        folder = self.config.attachments_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / sha).write_bytes(data)
+        with self.transaction() as session:
+            if session.get(Attachment, sha) is None:
+                session.add(
+                    Attachment(
+                        sha256=sha, name=name, media_type=media_type, size=len(data)
+                    )
+                )
+        return {"sha256": sha, "name": name, "media_type": media_type}
 
     def enrollment(self, session: Session) -> Enrollment | None:
         return session.scalars(select(Enrollment)).first()

@@ -50,3 +50,23 @@ def shared_dir() -> Path:
     if os.environ.get("CI") == "true":
         pytest.fail(f"reference material missing at {SHARED} (required under CI)")
     pytest.skip(f"reference material not found at {SHARED}")
+
+
+@pytest.fixture
+def hub():
+    """A fake hub on a real loopback HTTP server."""
+    from tests.edge.fakehub import FakeHub, ServerThread
+
+    fake = FakeHub()
+    with ServerThread(fake.app()) as server:
+        fake.url = server.url
+        yield fake
+
+
+@pytest.fixture
+def enrolled(ctx, hub):
+    """The test device, enrolled as a tablet with the fake hub."""
+    from edge.enroll import enroll
+
+    enroll(ctx, hub.url, "good-token", "tablet")
+    return ctx
