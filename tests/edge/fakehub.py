@@ -11,6 +11,7 @@ import base64
 import hashlib
 import threading
 import uuid
+from typing import Self
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
@@ -197,7 +198,7 @@ class ServerThread:
         self.url = f"http://127.0.0.1:{self.server.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> ServerThread:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 

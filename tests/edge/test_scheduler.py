@@ -1,7 +1,7 @@
 import pytest
 
-from edge.scheduler import RETRY_CAP_S, RETRY_FIRST_S, SyncScheduler, retry_delay
 from edge.models import SyncState
+from edge.scheduler import RETRY_CAP_S, RETRY_FIRST_S, SyncScheduler, retry_delay
 
 
 def test_backoff_doubles_from_the_first_step():
