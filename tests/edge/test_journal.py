@@ -122,3 +122,12 @@ def test_two_threads_appending_never_fork(ctx, farmer_and_plot):
     assert len(rows) == 52
     assert len(set(prevs)) == len(prevs)
     assert fault is None
+
+
+def test_every_connection_is_wal_and_fully_synchronous(ctx):
+    with ctx.transaction() as session:
+        mode = session.connection().exec_driver_sql("PRAGMA journal_mode").scalar()
+        sync = session.connection().exec_driver_sql("PRAGMA synchronous").scalar()
+
+    assert mode == "wal"
+    assert sync == 2  # FULL

@@ -163,3 +163,24 @@ def test_api_errors_are_problem_documents(client):
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["code"] == "not-a-gateway"
+
+
+def test_sync_page_shows_progress_while_syncing(client, ctx):
+    from edge.models import SyncState
+
+    with ctx.transaction() as session:
+        status = ctx.sync_status(session)
+        status.state, status.phase, status.done, status.total = (
+            SyncState.SYNCING,
+            "records",
+            3,
+            10,
+        )
+        status.last_error = "POST /api/v1/sync/batches: timed out"
+
+    page = client.get("/sync").get_data(as_text=True)
+
+    assert 'http-equiv="refresh"' in page
+    assert "records 3/10" in page
+    assert "timed out" in page
+    assert "Sync now" in page
