@@ -177,6 +177,9 @@ class Upstream:
         headers["Authorization"] = reqsign.authorization(
             self.ctx.key, method, signed_path, body
         )
+        # The overall deadline is checked while the answer streams in; sending the
+        # body (at most one batch, 64 KiB by default) is bounded only by the
+        # socket timeouts, so a link that trickles the upload can outlast it.
         deadline = time.monotonic() + (deadline_s or config.batch_deadline_s)
         try:
             response = self.http.request(
@@ -556,6 +559,10 @@ def merge_reference(session, answer: dict, own_device: str) -> int:
 
     Rows this device created itself are kept as they are: the local projection
     already holds everything the hub knows of them, and possibly more.
+    docs/sync-protocol.md does not fix the answer's field names, so this reads
+    `farmers`, `plots`, `lots` (`remaining_g`), `devices` (`id` or `device_id`,
+    base64 `public_key`, `kind`, `revoked`) and `cursor`; a hub that names them
+    otherwise merges nothing until the two are aligned.
     """
     merged = 0
     for item in answer.get("farmers") or []:
