@@ -1,0 +1,194 @@
+"""The mobile pages: home, the record forms, sync, import and the record list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from edge import forms, importer, journal, sync
+from edge.context import EdgeContext
+from edge.errors import AlreadyExists, MassExceeded, UnknownReference
+from edge.models import Farmer, JournalRecord, Lot, Plot, Purchase
+from shared.errors import SchemaInvalid
+from shared.record import parse
+
+bp = Blueprint("pages", __name__)
+# Errors a person can fix by changing what they typed; anything else is a problem page.
+FIXABLE = (SchemaInvalid, UnknownReference, AlreadyExists, MassExceeded)
+
+
+def edge() -> EdgeContext:
+    return current_app.extensions["cocoa_edge"]
+
+
+@bp.get("/")
+def home():
+    ctx = edge()
+    with ctx.transaction() as session:
+        counts = journal.count_by_state(session)
+        status = ctx.sync_status(session)
+        enrollment = ctx.enrollment(session)
+        last = journal.head(session)
+    return render_template(
+        "home.html",
+        counts=counts,
+        status=status,
+        enrollment=enrollment,
+        total=last.seq if last else 0,
+        device=ctx.key.device_id,
+        label=ctx.label,
+    )
+
+
+@bp.route("/farmers/new", methods=["GET", "POST"])
+def farmer():
+    return _record_form("farmer.html", "farmer", forms.farmer)
+
+
+@bp.route("/plots/new", methods=["GET", "POST"])
+def plot():
+    return _record_form("plot.html", "plot", forms.plot)
+
+
+@bp.route("/harvests/new", methods=["GET", "POST"])
+def harvest():
+    return _record_form("harvest.html", "harvest", forms.harvest)
+
+
+@bp.route("/purchases/new", methods=["GET", "POST"])
+def purchase():
+    return _record_form("purchase.html", "purchase", forms.purchase)
+
+
+@bp.route("/drying/new", methods=["GET", "POST"])
+def drying():
+    return _record_form("drying.html", "drying", forms.drying)
+
+
+@bp.route("/lots/new", methods=["GET", "POST"])
+def lot():
+    def parse_lot(form):
+        with edge().transaction() as session:
+            ids = [p.id for p in _open_purchases(session)]
+        return forms.lot(form, ids)
+
+    return _record_form("lot.html", "lot", parse_lot)
+
+
+@bp.route("/dispatches/new", methods=["GET", "POST"])
+def dispatch():
+    return _record_form("dispatch.html", "dispatch", forms.dispatch)
+
+
+def _record_form(template: str, rtype: str, parse_form: Callable):
+    """Show a form; on POST sign and commit, then report success, else show errors."""
+    form = request.form if request.method == "POST" else MultiDict()
+    parsed = forms.Parsed()
+    if request.method == "POST":
+        parsed = parse_form(form)
+        if not parsed.errors:
+            try:
+                row = edge().append(rtype, parsed.body)
+            except FIXABLE as exc:
+                parsed.errors[forms.field_for(exc.where, parsed.body)] = exc.detail
+            else:
+                return _saved(row, parsed.warnings)
+
+    with edge().transaction() as session:
+        choices = _choices(session)
+    status = 400 if parsed.errors else 200
+    return render_template(template, form=form, errors=parsed.errors, **choices), status
+
+
+def _saved(row: JournalRecord, warnings: list[str]):
+    body = parse(row.raw).body
+    # The row is committed by now: EdgeContext.append returns after the commit.
+    flash(
+        f"Saved and signed: {row.type} {body.get('id', '')} (record {row.seq}).", "ok"
+    )
+    for warning in warnings:
+        flash(warning, "warning")
+    return redirect(url_for(".home"))
+
+
+def _choices(session) -> dict:
+    """(value, text) pairs for the forms' lists, and the open purchases and lots."""
+    farmers = session.scalars(select(Farmer).order_by(Farmer.name)).all()
+    plots = session.scalars(select(Plot).order_by(Plot.id)).all()
+    purchases = _open_purchases(session)
+    lots = session.scalars(
+        select(Lot).where(Lot.dispatched_to.is_(None), Lot.remaining_g > 0)
+    ).all()
+    return {
+        "farmer_options": [(f.id, f"{f.name} ({f.id})") for f in farmers],
+        "plot_options": [(p.id, f"{p.id} · farmer {p.farmer}") for p in plots],
+        "purchases": purchases,
+        "purchase_options": [
+            (p.id, f"{p.id} · {p.remaining_g / 1000:g} kg left") for p in purchases
+        ],
+        "lot_options": [
+            (lot.id, f"{lot.id} · {lot.remaining_g / 1000:g} kg") for lot in lots
+        ],
+    }
+
+
+def _open_purchases(session) -> list[Purchase]:
+    query = select(Purchase).where(Purchase.remaining_g > 0).order_by(Purchase.id)
+    return list(session.scalars(query))
+
+
+@bp.get("/sync")
+def sync_page():
+    ctx = edge()
+    with ctx.transaction() as session:
+        status = ctx.sync_status(session)
+        counts = journal.count_by_state(session)
+        enrollment = ctx.enrollment(session)
+    return render_template(
+        "sync.html", status=status, counts=counts, enrollment=enrollment
+    )
+
+
+@bp.post("/sync")
+def sync_now():
+    started = sync.start_background(edge())
+    if started:
+        flash("Sync started.", "ok")
+    else:
+        flash("A sync is already running.", "warning")
+    return redirect(url_for(".sync_page"))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_page():
+    reports = []
+    if request.method == "POST":
+        ctx = edge()
+        farmers_file = request.files.get("farmers")
+        plots_file = request.files.get("plots")
+        if farmers_file and farmers_file.filename:
+            reports.append(importer.import_farmers(ctx, farmers_file.read()))
+        if plots_file and plots_file.filename:
+            reports.append(importer.import_plots(ctx, plots_file.read()))
+        if not reports:
+            flash("Choose a farmer CSV, a plot GeoJSON, or both.", "warning")
+    return render_template("import.html", reports=reports)
+
+
+@bp.get("/records")
+def records():
+    with edge().transaction() as session:
+        query = select(JournalRecord).order_by(JournalRecord.seq.desc()).limit(200)
+        rows = [(row, parse(row.raw).body) for row in session.scalars(query)]
+    return render_template("records.html", rows=rows)

@@ -1,0 +1,186 @@
+import re
+
+import pytest
+from sqlalchemy import select
+
+from edge.app import create_app
+from edge.models import Farmer, JournalRecord
+
+MARKUP = '<script>alert("x")</script> Kone'
+
+
+@pytest.fixture
+def client(ctx):
+    app = create_app(ctx.config)
+    yield app.test_client()
+    app.extensions["cocoa_edge"].engine.dispose()
+
+
+def csrf_token(client, url="/farmers/new"):
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_form_without_csrf_token_is_refused_and_signs_nothing(client, ctx):
+    client.get("/farmers/new")
+
+    response = client.post("/farmers/new", data={"id": "F-1", "name": "Ama"})
+
+    with ctx.transaction() as session:
+        assert session.scalars(select(JournalRecord)).first() is None
+    assert response.status_code == 400
+    assert "csrf-failed" in response.get_data(as_text=True)
+
+
+def test_form_with_a_forged_token_is_refused(client):
+    csrf_token(client)
+
+    response = client.post(
+        "/farmers/new", data={"csrf_token": "forged", "id": "F-1", "name": "Ama"}
+    )
+
+    assert response.status_code == 400
+
+
+def test_success_is_reported_after_the_record_is_committed(client, ctx):
+    token = csrf_token(client)
+
+    response = client.post(
+        "/farmers/new", data={"csrf_token": token, "id": "F-1", "name": "Ama"}
+    )
+
+    with ctx.transaction() as session:
+        farmer = session.get(Farmer, "F-1")
+        record = session.get(JournalRecord, 1)
+    assert response.status_code == 302
+    assert farmer.record_id == record.id
+    assert "Saved and signed" in client.get("/").get_data(as_text=True)
+
+
+def test_markup_in_a_name_is_shown_as_text(client, ctx):
+    ctx.append("farmer", {"id": "CI-SOU-0011", "name": MARKUP})
+
+    page = client.get("/purchases/new").get_data(as_text=True)
+
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Kone" in page
+
+
+def test_bad_field_keeps_what_was_typed_and_names_the_field(
+    client, ctx, farmer_and_plot
+):
+    token = csrf_token(client, "/purchases/new")
+    form = {
+        "csrf_token": token,
+        "farmer": "F-1",
+        "plot": "F-1-P1",
+        "kg": "12,5kg",
+        "grade": "grade-1",
+        "price": "150000",
+        "currency": "XOF",
+    }
+
+    response = client.post("/purchases/new", data=form)
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "is not a number" in page
+    assert 'value="12,5kg"' in page
+    assert 'value="150000"' in page
+    with ctx.transaction() as session:
+        assert session.scalars(select(JournalRecord)).all()[-1].type == "plot"
+
+
+def test_kilograms_with_a_comma_become_grams(client, ctx, farmer_and_plot):
+    token = csrf_token(client, "/purchases/new")
+    form = {
+        "csrf_token": token,
+        "farmer": "F-1",
+        "plot": "F-1-P1",
+        "kg": "12,5",
+        "grade": "grade-1",
+        "price": "150000",
+        "currency": "xof",
+    }
+
+    client.post("/purchases/new", data=form)
+
+    with ctx.transaction() as session:
+        last = session.scalars(
+            select(JournalRecord).order_by(JournalRecord.seq.desc())
+        ).first()
+    assert b'"mass_g":12500' in last.raw
+    assert b'"currency":"XOF"' in last.raw
+
+
+def test_lot_over_the_remaining_mass_is_refused_on_its_field(
+    client, ctx, farmer_and_plot
+):
+    row = ctx.append(
+        "purchase",
+        {
+            "farmer": "F-1",
+            "plot": "F-1-P1",
+            "mass_g": 5000,
+            "grade": "grade-1",
+            "price": 1,
+            "currency": "XOF",
+        },
+    )
+    purchase = f"PUR-{ctx.key.device_id[2:]}-{row.seq}"
+    token = csrf_token(client, "/lots/new")
+
+    response = client.post(
+        "/lots/new", data={"csrf_token": token, f"kg:{purchase}": "5.5"}
+    )
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "has 5 kg left, not 5.5 kg" in page
+    assert 'value="5.5"' in page
+
+
+def test_plot_geometry_fault_is_a_field_error(client, farmer_and_plot):
+    token = csrf_token(client, "/plots/new")
+    form = {
+        "csrf_token": token,
+        "id": "F-1-P2",
+        "farmer": "F-1",
+        "lat": "-6.56",
+        "lon": "5.44",
+        "gps_accuracy_m": "4",
+    }
+
+    response = client.post("/plots/new", data=form)
+
+    assert response.status_code == 400
+    assert "latitude and longitude look swapped" in response.get_data(as_text=True)
+
+
+def test_api_errors_are_problem_documents(client):
+    response = client.post("/api/v1/sync/batches", data=b"x")
+
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "not-a-gateway"
+
+
+def test_sync_page_shows_progress_while_syncing(client, ctx):
+    from edge.models import SyncState
+
+    with ctx.transaction() as session:
+        status = ctx.sync_status(session)
+        status.state, status.phase, status.done, status.total = (
+            SyncState.SYNCING,
+            "records",
+            3,
+            10,
+        )
+        status.last_error = "POST /api/v1/sync/batches: timed out"
+
+    page = client.get("/sync").get_data(as_text=True)
+
+    assert 'http-equiv="refresh"' in page
+    assert "records 3/10" in page
+    assert "timed out" in page
+    assert "Sync now" in page
