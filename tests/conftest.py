@@ -1,0 +1,45 @@
+"""Session fixtures that start real servers: PostgreSQL, S3, headless Chromium.
+
+Under CI=true a server that cannot start fails the test with the reason and the log
+tail; elsewhere the test is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from tests.support import postgres
+from tests.support.servers import ServerUnavailable, unavailable
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of the app database on the repo's local cluster."""
+    was_running = postgres.is_running()
+    try:
+        url = postgres.start()
+    except (ServerUnavailable, OSError) as exc:
+        unavailable(f"PostgreSQL unavailable: {exc}")
+
+    yield url
+
+    if not was_running:
+        postgres.stop()
+
+
+@pytest.fixture
+def pg_url_fresh(postgres_url: str) -> Iterator[str]:
+    """URL of a database created empty for this test and dropped after it."""
+    with postgres.fresh_database(postgres_url) as url:
+        yield url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def pg_engine(pg_url_fresh: str) -> Iterator[sa.Engine]:
+    """An engine bound to this test's own fresh database."""
+    engine = sa.create_engine(pg_url_fresh)
+    yield engine
+    engine.dispose()
