@@ -7,12 +7,20 @@ tail; elsewhere the test is skipped with the reason.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from selenium.webdriver import Chrome
 
-from tests.support import postgres
+from tests.support import browser, postgres
 from tests.support.servers import ServerUnavailable, unavailable
+
+
+@pytest.fixture(scope="session")
+def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Directory for the logs of server processes this run starts (kept by pytest)."""
+    return tmp_path_factory.mktemp("server-logs")
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +51,26 @@ def pg_engine(pg_url_fresh: str) -> Iterator[sa.Engine]:
     engine = sa.create_engine(pg_url_fresh)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of Debian's Chromium binary."""
+    try:
+        path, _driver = browser.find_chromium()
+    except ServerUnavailable as exc:
+        unavailable(str(exc))
+
+    return path
+
+
+@pytest.fixture
+def browser_page(chromium: str, tmp_path: Path) -> Iterator[Chrome]:
+    """A fresh headless Chromium (Selenium WebDriver) for this test only."""
+    try:
+        page = browser.start_browser(tmp_path / "chromedriver.log")
+    except ServerUnavailable as exc:
+        unavailable(str(exc))
+
+    yield page
+    page.quit()
