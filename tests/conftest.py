@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from selenium.webdriver import Chrome
 
-from tests.support import browser, postgres
+from tests.support import browser, postgres, s3
 from tests.support.servers import ServerUnavailable, unavailable
 
 
@@ -51,6 +51,28 @@ def pg_engine(pg_url_fresh: str) -> Iterator[sa.Engine]:
     engine = sa.create_engine(pg_url_fresh)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[s3.S3Server]:
+    """The local S3-compatible server: endpoint, keys and region."""
+    was_running = s3.is_running()
+    try:
+        server = s3.start()
+    except (ServerUnavailable, OSError) as exc:
+        unavailable(f"S3 server unavailable: {exc}")
+
+    yield server
+
+    if not was_running:
+        s3.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: s3.S3Server) -> Iterator[str]:
+    """Name of a bucket created empty for this test and deleted after it."""
+    with s3.fresh_bucket(s3_server) as name:
+        yield name
 
 
 @pytest.fixture(scope="session")
