@@ -24,14 +24,17 @@ as_root() {
 }
 
 apt_install() {
+  local log
+  log="$(mktemp /tmp/cocoa-setup-apt.XXXXXX)"
   if [ "$APT_UPDATED" -eq 0 ]; then
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-      || die "apt-get update failed"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$log" 2>&1 \
+      || { tail -n 20 "$log" >&2; die "apt-get update failed (log: $log)"; }
     APT_UPDATED=1
   fi
   as_root env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 \
-    || die "apt-get install $* failed"
+    apt-get install -y -qq --no-install-recommends "$@" >"$log" 2>&1 \
+    || { tail -n 20 "$log" >&2; die "apt-get install $* failed (log: $log)"; }
+  rm -f "$log"
 }
 
 pkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
@@ -101,11 +104,20 @@ ensure_venv() {
   say "venv: installed $("$VENV/bin/python" --version) with .[test]"
 }
 
+ensure_s3_server() {
+  # Builds (once, then cached) the S3 server binary when the backend needs one.
+  local out
+  out="$(bash "$ROOT/provisioning/local/s3.sh" build 2>&1)" \
+    || { echo "$out" >&2; die "S3 server build failed"; }
+  say "s3 server: ${out##*\] }"
+}
+
 main() {
   local start=$SECONDS
   ensure_postgres
   ensure_chromium
   ensure_venv
+  ensure_s3_server
   say "done in $((SECONDS - start))s"
 }
 

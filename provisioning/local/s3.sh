@@ -2,11 +2,12 @@
 # Run a local S3-compatible server as a separate process on 127.0.0.1.
 #
 # Usage: provisioning/local/s3.sh build|start|stop|status|env
-#   build   build (or find in the cache) the server binary; no-op for moto
+#   build   build the server binary once and cache it (nothing to build for moto)
 #   start   start the server on a free port with fresh credentials
 #   stop    stop it (the objects it held are discarded on the next start)
 #   status  print state; exit 0 when running, 3 when stopped
-#   env     print AWS_* variables for clients, one NAME=value per line
+#   env     print AWS_* variables for clients (and COCOA_S3_BACKEND), one NAME=value
+#           per line: `export $(provisioning/local/s3.sh env)`
 #
 # COCOA_S3_BACKEND picks the server: `seaweedfs` (default; a real object store built
 # from source with Go, which checks request signatures) or `moto` (moto_server from
@@ -18,11 +19,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 RUN="${COCOA_S3_RUN_DIR:-$ROOT/.run/s3}"
 CACHE="${COCOA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cocoa-trace}"
-BACKEND="${COCOA_S3_BACKEND:-moto}"
+BACKEND="${COCOA_S3_BACKEND:-seaweedfs}"
 HOST=127.0.0.1
 REGION=us-east-1
 # SeaweedFS tags releases without a `v`, so the Go proxy knows commits only by
-# pseudo-version; this one is pinned on purpose, bump it deliberately.
+# pseudo-version; this pins a commit that reports itself as 4.53. Bump deliberately.
 WEED_MODULE=github.com/seaweedfs/seaweedfs
 WEED_VERSION=v0.0.0-20261109003541-7506e5f91cd6
 WEED_BIN="$CACHE/bin/weed-$WEED_VERSION"
@@ -53,6 +54,14 @@ build_weed() {
     || { rm -f "$tmp"; die "go build of SeaweedFS failed"; }
   mv "$tmp" "$WEED_BIN"
   say "built SeaweedFS in $((SECONDS - started))s: $WEED_BIN"
+}
+
+cmd_build() {
+  case "$BACKEND" in
+    seaweedfs) build_weed && say "seaweedfs: $WEED_BIN" ;;
+    moto) say "moto: $(moto_bin)" ;;
+    *) die "unknown COCOA_S3_BACKEND=$BACKEND (seaweedfs or moto)" ;;
+  esac
 }
 
 moto_bin() {
@@ -88,8 +97,9 @@ JSON
 }
 
 weed_argv() {
-  # Every port is chosen here: the defaults (9333, 8333, 6060…) may be taken, and the
-  # extras (WebDAV, admin UI, Iceberg, Lance, telemetry) are off on an offline machine.
+  # Every port is chosen here because the defaults (9333, 8333, 12535…) may be taken by
+  # another checkout's server; the extras (WebDAV, admin UI, Iceberg, Lance) are off,
+  # and so is telemetry, which would call out of an offline machine.
   echo "$WEED_BIN" mini -dir="$RUN/data" -ip="$HOST" -ip.bind="$HOST" \
     -s3.port="$(cat "$RUN/port")" -s3.port.grpc="$(free_port)" \
     -s3.config="$RUN/s3-config.json" \
@@ -97,6 +107,7 @@ weed_argv() {
     -volume.port="$(free_port)" -volume.port.grpc="$(free_port)" \
     -filer.port="$(free_port)" -filer.port.grpc="$(free_port)" \
     -master.volumeSizeLimitMB=64 -master.telemetry=false \
+    -admin.port="$(free_port)" -admin.port.grpc="$(free_port)" -admin.port.legacy=0 \
     -webdav=false -admin.ui=false -s3.port.iceberg=0 -s3.port.lance=0
 }
 
@@ -178,10 +189,11 @@ cmd_env() {
   echo "AWS_ACCESS_KEY_ID=$(cat "$RUN/access-key")"
   echo "AWS_SECRET_ACCESS_KEY=$(cat "$RUN/secret-key")"
   echo "AWS_DEFAULT_REGION=$REGION"
+  echo "COCOA_S3_BACKEND=$(cat "$RUN/backend")"
 }
 
 case "${1:-}" in
-  build) [ "$BACKEND" != seaweedfs ] || build_weed ;;
+  build) cmd_build ;;
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;

@@ -48,3 +48,15 @@ def test_server_is_on_loopback_with_generated_keys(s3_server):
     assert env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
     assert len(env["AWS_ACCESS_KEY_ID"]) == 20
     assert len(env["AWS_SECRET_ACCESS_KEY"]) == 40
+
+
+def test_wrong_secret_is_refused(s3_server, s3_bucket):
+    if s3_server.backend == "moto":
+        pytest.skip("moto_server accepts any signature; SeaweedFS checks them")
+
+    client = s3_server.client(aws_secret_access_key="0" * 40)
+
+    with pytest.raises(ClientError) as caught:
+        client.put_object(Bucket=s3_bucket, Key="intruder.txt", Body=b"x")
+
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

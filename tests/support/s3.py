@@ -27,6 +27,7 @@ class S3Server:
     access_key: str
     secret_key: str
     region: str
+    backend: str
 
     def env(self) -> dict[str, str]:
         """The AWS_* variables a child process (hub, CLI) needs to reach it."""
@@ -90,6 +91,7 @@ def start() -> S3Server:
         access_key=env["AWS_ACCESS_KEY_ID"],
         secret_key=env["AWS_SECRET_ACCESS_KEY"],
         region=env["AWS_DEFAULT_REGION"],
+        backend=env["COCOA_S3_BACKEND"],
     )
 
 
