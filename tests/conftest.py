@@ -6,7 +6,7 @@ tail; elsewhere the test is skipped with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,13 +14,34 @@ import sqlalchemy as sa
 from selenium.webdriver import Chrome
 
 from tests.support import browser, postgres, s3
-from tests.support.servers import ServerUnavailable, unavailable
+from tests.support.servers import ServerProcess, ServerUnavailable, unavailable
 
 
 @pytest.fixture(scope="session")
 def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Directory for the logs of server processes this run starts (kept by pytest)."""
     return tmp_path_factory.mktemp("server-logs")
+
+
+@pytest.fixture
+def run_server() -> Iterator[Callable[..., ServerProcess]]:
+    """Start product servers (hub, edges) as real processes, stopped after the test.
+
+    A product server that does not come up fails the test with its log tail, in and
+    out of CI: unlike a missing PostgreSQL, that is a bug in the product.
+    """
+    started: list[ServerProcess] = []
+
+    def run(server: ServerProcess, timeout: float = 30.0) -> ServerProcess:
+        started.append(server)
+        try:
+            return server.start(timeout)
+        except ServerUnavailable as exc:
+            pytest.fail(str(exc), pytrace=False)
+
+    yield run
+    for server in reversed(started):
+        server.stop()
 
 
 @pytest.fixture(scope="session")

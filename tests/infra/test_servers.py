@@ -70,3 +70,20 @@ def test_missing_server_skips_outside_ci(monkeypatch):
 
     with pytest.raises(pytest.skip.Exception):
         unavailable("S3 unavailable: weed not built")
+
+
+def test_run_server_fixture_starts_a_ready_process(run_server, server_logs, tmp_path):
+    port = free_port()
+    argv = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    server = ServerProcess(
+        name="hub-stand-in",
+        argv=argv,
+        log_path=server_logs / f"hub-stand-in-{port}.log",
+        cwd=tmp_path,
+        ready_url=f"http://127.0.0.1:{port}/",
+    )
+
+    started = run_server(server)
+
+    assert started is server
+    assert server.running
