@@ -39,7 +39,10 @@ apt_install() {
 
 pkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
 
-pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+pg_bindir() {
+  # Debian installs each major version under its own directory; take the newest.
+  find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V | tail -n 1
+}
 
 ensure_postgres() {
   if [ -n "$(pg_bindir)" ] && [ -x "$(pg_bindir)/initdb" ]; then
@@ -86,7 +89,7 @@ ensure_venv() {
     apt_install python3-venv
   fi
 
-  hash="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+  hash="$(sha256sum <"$ROOT/pyproject.toml" | cut -d' ' -f1)"
   if [ -x "$VENV/bin/python" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$hash" ]; then
     say "venv: up to date ($VENV)"
     return
@@ -96,7 +99,7 @@ ensure_venv() {
   local log="$VENV/setup-pip.log"
   # Build-backend warnings are noise here; keep them in a log shown only on failure.
   if ! { "$VENV/bin/python" -m pip install -q --upgrade pip \
-      && "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"; } >"$log" 2>&1; then
+      && "$VENV/bin/python" -m pip install -q -e "${ROOT}[test]"; } >"$log" 2>&1; then
     tail -n 20 "$log" >&2
     die "pip install -e .[test] failed (is PyPI reachable? full log: $log)"
   fi

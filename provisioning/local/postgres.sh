@@ -29,11 +29,13 @@ find_bindir() {
     dirname "$(readlink -f "$initdb")"
     return
   fi
-  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+  find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V | tail -n 1
 }
 
 BIN="$(find_bindir)"
-[ -x "$BIN/pg_ctl" ] && [ -x "$BIN/psql" ] || die "PostgreSQL binaries not found; run scripts/setup.sh"
+if [ ! -x "$BIN/pg_ctl" ] || [ ! -x "$BIN/psql" ]; then
+  die "PostgreSQL binaries not found; run scripts/setup.sh"
+fi
 
 # PostgreSQL refuses to run as root, so root runs the server as the `postgres` user.
 if [ "$(id -u)" -eq 0 ]; then

@@ -161,10 +161,10 @@ cmd_stop() {
     return
   fi
 
-  local pid i
+  local pid _
   pid="$(cat "$RUN/pid")"
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid"
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.2
   done
