@@ -29,7 +29,8 @@ func main() {
 	if err != nil {
 		log.Fatalf("event=chaincode-server-config-failed err=%q", err)
 	}
-	log.Printf("event=chaincode-server-listening address=%s ccid=%s tls=%t", address, server.CCID, !server.TLSProps.Disabled)
+	log.Printf("event=chaincode-server-listening address=%s ccid=%s tls=%t",
+		address, server.CCID, !server.TLSProps.Disabled)
 	if err := server.Start(); err != nil {
 		log.Fatalf("event=chaincode-server-failed err=%q", err)
 	}
