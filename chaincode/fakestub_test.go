@@ -260,12 +260,14 @@ func (s *fakeStub) GetStateValidationParameter(key string) ([]byte, error) {
 	return s.w.sbe[key], nil
 }
 
-// GetPrivateData answers nil on a peer outside the collection's organisation.
+// GetPrivateData fails, as a Fabric peer does, on a peer outside the collection
+// when the value exists (its hash is on every peer, the value is not).
 func (s *fakeStub) GetPrivateData(collection, key string) ([]byte, error) {
-	if s.peerMSP != "" && collection != implicitCollection(s.peerMSP) {
-		return nil, nil
+	value := s.w.private[collection][key]
+	if value != nil && s.peerMSP != "" && collection != implicitCollection(s.peerMSP) {
+		return nil, fmt.Errorf("private data matching public hash version is not available")
 	}
-	return s.w.private[collection][key], nil
+	return value, nil
 }
 
 func (s *fakeStub) PutPrivateData(collection, key string, value []byte) error {
