@@ -408,12 +408,15 @@ def forged_signature() -> Scenario:
     impostor = stranger.key.sign(good.raw)
     # Valid signature over non-canonical bytes (a space after the first brace).
     loose = good.raw.replace(b"{", b"{ ", 1)
+    # Canonical bytes whose version is JSON true, which Python reads as 1.
+    truthy = good.raw.replace(b'"v":1', b'"v":true')
     s.submit(
         COOP,
         (SignedRecord(good.raw, forged_sig), refused("bad-signature")),
         (altered, refused("bad-signature")),
         (SignedRecord(good.raw, impostor), refused("bad-signature")),
         (SignedRecord(loose, coop.key.sign(loose)), refused("malformed-record")),
+        (SignedRecord(truthy, coop.key.sign(truthy)), refused("malformed-record")),
         (stranger.sign("farmer", farmer("CI-SOU-0002")), refused("device-unknown")),
         (good, OK),
     )
