@@ -661,6 +661,169 @@ def corrections() -> Scenario:
     return s
 
 
+def schema_edges() -> Scenario:
+    s = Scenario(
+        "schema-edges",
+        "Schema boundaries and canonical-JSON corner cases both engines must agree on.",
+    )
+    coop, _ = s.setup()
+    choc = "\U0001f36b"
+    poly = [[[-6.61, 5.78], [-6.60, 5.78], [-6.60, 5.79], [-6.61, 5.78]]]
+
+    def plot_with(code, geometry, **extra):
+        return {**plot(code, "CI-SOU-0002"), "geometry": geometry, **extra}
+
+    s.submit(
+        COOP,
+        (coop.sign("farmer", farmer()), OK),
+        (coop.sign("plot", plot()), OK),
+        (
+            coop.sign("farmer", {**farmer("CI-X"), "email": "a@b.c"}),
+            refused("schema-invalid"),
+        ),
+        (coop.sign("farmer", {**farmer("CI-SOU-0002"), "name": "\u00e9" * 120}), OK),
+        (coop.sign("farmer", {**farmer("CI-SOU-0003"), "name": choc * 120}), OK),
+        (
+            coop.sign("farmer", {**farmer("CI-SOU-0004"), "name": choc * 121}),
+            refused("schema-invalid"),
+        ),
+        # Strings JCS escapes or keeps: controls, separators, quotes, non-BMP.
+        (
+            coop.sign(
+                "farmer",
+                {
+                    **farmer("CI-SOU-0005"),
+                    "name": 'a\u0001b\u001fc\u007fd\u2028e\\f"g\u00e9' + choc,
+                },
+            ),
+            OK,
+        ),
+        (
+            coop.sign("farmer", {**farmer("CI-SOU-0006"), "phone": "+225 07"}),
+            refused("schema-invalid"),
+        ),
+        (coop.sign("farmer", farmer("A" * 64)), OK),
+        (coop.sign("farmer", farmer("A" * 65)), refused("schema-invalid")),
+        (coop.sign("farmer", farmer("CI/SOU:7.b")), OK),
+    )
+    s.submit(
+        COOP,
+        # Numbers JCS writes in ES6 form: tiny, huge, many digits, negative.
+        (
+            coop.sign(
+                "plot",
+                plot_with(
+                    "CI-SOU-0002-P1",
+                    {"type": "Point", "coordinates": [-6.612345678901234, 5.000001]},
+                    gps_accuracy_m=0,
+                ),
+            ),
+            OK,
+        ),
+        (
+            coop.sign(
+                "plot",
+                plot_with(
+                    "CI-SOU-0002-P2",
+                    {"type": "Point", "coordinates": [1e-7, 123456789.125, 1e21]},
+                    gps_accuracy_m=999.5,
+                ),
+            ),
+            OK,
+        ),
+        (
+            coop.sign(
+                "plot",
+                plot_with(
+                    "CI-SOU-0002-P3",
+                    {"type": "Polygon", "coordinates": poly},
+                    declared_area_ha=0.25,
+                ),
+            ),
+            OK,
+        ),
+        (
+            coop.sign(
+                "plot",
+                plot_with(
+                    "CI-SOU-0002-P4", {"type": "Polygon", "coordinates": [poly[0][:3]]}
+                ),
+            ),
+            refused("schema-invalid"),
+        ),
+        (
+            coop.sign(
+                "plot",
+                plot_with("CI-SOU-0002-P5", {"type": "Point", "coordinates": poly}),
+            ),
+            refused("schema-invalid"),
+        ),
+        (
+            coop.sign(
+                "plot",
+                plot_with(
+                    "CI-SOU-0002-P6",
+                    {"type": "Point", "coordinates": [1, 2]},
+                    gps_accuracy_m=1000.0001,
+                ),
+            ),
+            refused("schema-invalid"),
+        ),
+        (
+            coop.sign(
+                "plot",
+                plot_with(
+                    "CI-SOU-0002-P7",
+                    {"type": "Point", "coordinates": [1, 2]},
+                    declared_area_ha=0,
+                ),
+            ),
+            refused("schema-invalid"),
+        ),
+    )
+    big = 100_000_000_000
+    s.submit(
+        COOP,
+        (coop.sign("harvest", harvest("H-1", big)), OK),
+        (coop.sign("harvest", harvest("H-2", big + 1)), refused("schema-invalid")),
+        (coop.sign("harvest", harvest("H-3", 1.5)), refused("schema-invalid")),
+        (
+            coop.sign("harvest", {**harvest("H-4", 10), "harvested_on": "2025-13-01"}),
+            refused("schema-invalid"),
+        ),
+        (
+            coop.sign("purchase", {**purchase("PU-1", 10), "currency": "xof"}),
+            refused("schema-invalid"),
+        ),
+        (
+            coop.sign("purchase", {**purchase("PU-2", 10), "price": -1}),
+            refused("schema-invalid"),
+        ),
+        (
+            coop.sign("purchase", {**purchase("PU-3", 10), "grade": "grade-3"}),
+            refused("schema-invalid"),
+        ),
+        (coop.sign("purchase", purchase("PU-4", big)), OK),
+        (
+            coop.sign(
+                "drying",
+                {
+                    "id": "D-1",
+                    "stage": "drying",
+                    "purchases": ["PU-4"],
+                    "started_on": "2025-02-22",
+                    "moisture_pct": 100.5,
+                },
+            ),
+            refused("schema-invalid"),
+        ),
+        (coop.sign("lot", {"id": "LOT-1", "inputs": []}), refused("schema-invalid")),
+        (coop.sign("lot", lot("LOT-2", ("PU-4", big))), OK),
+    )
+    s.expect_state = {"lot/LOT-2": {"mass_g": big, "remaining_g": big}}
+    return s
+
+
 SCENARIOS = (
     happy_journey,
     mass_balance,
@@ -673,6 +836,7 @@ SCENARIOS = (
     processing_not_held,
     submitter_and_schema,
     corrections,
+    schema_edges,
 )
 
 
