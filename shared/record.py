@@ -160,7 +160,8 @@ def _check_envelope(doc: dict) -> None:
         raise MalformedRecord(f"envelope keys wrong: missing {missing}, extra {extra}")
 
     problems = []
-    if doc["v"] != VERSION:
+    # JSON true equals 1 in Python; the Go reader refuses it, and so must we.
+    if doc["v"] != VERSION or isinstance(doc["v"], bool):
         problems.append(f"v must be {VERSION}, got {doc['v']!r}")
     if doc["type"] not in TYPES:
         problems.append(f"type {doc['type']!r} is not one of {', '.join(TYPES)}")
