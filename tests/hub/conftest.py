@@ -1,0 +1,71 @@
+"""Fixtures of the hub tests: a migrated database, organisations and devices."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+from hub import enrollment
+from hub.db import make_engine
+from hub.ingest import Ingestor
+from hub.keyring import Keyring
+from hub.migrate import upgrade
+from hub.models import Organisation
+from tests.hub.helpers import Chain
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'hub.sqlite'}"
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine):
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@pytest.fixture
+def keyring():
+    return Keyring.from_secret("test secret, not for production")
+
+
+@pytest.fixture
+def ingestor(keyring):
+    return Ingestor(keyring)
+
+
+@pytest.fixture
+def coop(sessions):
+    with sessions.begin() as session:
+        org = Organisation(slug="coop-soubre", name="Coop Soubré", kind="cooperative")
+        session.add(org)
+    return org
+
+
+@pytest.fixture
+def tablet(sessions, coop):
+    """An enrolled tablet of the cooperative and its signing chain."""
+    chain = Chain.seeded(1)
+    with sessions.begin() as session:
+        enrollment.register(
+            session, chain.key.public_raw, coop.id, "cooperative", "tablet", "t1"
+        )
+    return chain
+
+
+@pytest.fixture
+def gateway(sessions, coop):
+    chain = Chain.seeded(2)
+    with sessions.begin() as session:
+        enrollment.register(
+            session, chain.key.public_raw, coop.id, "cooperative", "gateway", "gw"
+        )
+    return chain
