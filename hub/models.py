@@ -258,8 +258,10 @@ class LedgerBlock(Base):
     number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     prev_hash: Mapped[hex64]
     merkle_root: Mapped[hex64]
+    entries_hash: Mapped[hex64]
     header_hash: Mapped[hex64]
     tx_count: Mapped[int]
+    time: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime]
 
 
@@ -404,6 +406,7 @@ class CacaoBatch(Base):
     bags: Mapped[int | None]
     created_at: Mapped[datetime]
     record_id: Mapped[hex64]
+    updated_pos: Mapped[int] = mapped_column(BigInteger)
 
     supplier: Mapped[Supplier] = relationship(lazy="joined")
 

@@ -69,3 +69,28 @@ def gateway(sessions, coop):
             session, chain.key.public_raw, coop.id, "cooperative", "gateway", "gw"
         )
     return chain
+
+
+@pytest.fixture
+def factory_org(sessions):
+    with sessions.begin() as session:
+        org = Organisation(
+            slug="choco-abidjan", name="Choco Abidjan", kind="manufacturer"
+        )
+        session.add(org)
+    return org
+
+
+@pytest.fixture
+def factory(sessions, factory_org):
+    chain = Chain.seeded(3)
+    with sessions.begin() as session:
+        enrollment.register(
+            session,
+            chain.key.public_raw,
+            factory_org.id,
+            "manufacturer",
+            "tablet",
+            "f1",
+        )
+    return chain

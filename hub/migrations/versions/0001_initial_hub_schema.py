@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-04 15:58:03.207543
+Create Date: 2026-12-04 16:03:17.581491
 """
 
 from alembic import op
@@ -33,8 +33,10 @@ def upgrade() -> None:
         sa.Column("number", sa.BigInteger(), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("merkle_root", sa.String(length=64), nullable=False),
+        sa.Column("entries_hash", sa.String(length=64), nullable=False),
         sa.Column("header_hash", sa.String(length=64), nullable=False),
         sa.Column("tx_count", sa.Integer(), nullable=False),
+        sa.Column("time", sa.String(length=20), nullable=False),
         sa.Column("created_at", hub.models.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("number", name=op.f("pk_ledger_blocks")),
     )
@@ -373,6 +375,7 @@ def upgrade() -> None:
         sa.Column("bags", sa.Integer(), nullable=True),
         sa.Column("created_at", hub.models.UtcDateTime(timezone=True), nullable=False),
         sa.Column("record_id", sa.String(length=64), nullable=False),
+        sa.Column("updated_pos", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["holder_org_id"],
             ["organisations.id"],

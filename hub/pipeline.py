@@ -1,0 +1,156 @@
+"""After ingest: commit stored records to the ledger, then project them.
+
+Runs as a background job (APScheduler) woken by each ingest, or from
+`cocoa-hub ledger commit`; the ingest response never waits for it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from hub.db import Database
+from hub.keyring import Keyring
+from hub.ledger.base import ALREADY, APPLIED, Ledger
+from hub.ledger.embedded import EmbeddedLedger
+from hub.ledger.events import ledger_event
+from hub.models import Device, Organisation, Record
+from hub.projections import Fact, project
+from shared.record import Header
+
+log = logging.getLogger("hub.pipeline")
+CHUNK = 2000  # records per ledger block and per transaction
+_LOCK_ID = 0x636F636F61  # one committer at a time across hub processes ("cocoa")
+
+
+def commit_pending(
+    session: Session, keyring: Keyring, ledger: Ledger | None = None
+) -> int:
+    """Commit and project up to CHUNK pending records; answer how many were done."""
+    if session.bind.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+    ledger = ledger or EmbeddedLedger(session)
+    rows = session.execute(
+        select(
+            Record.pos,
+            Record.id,
+            Record.raw,
+            Record.status,
+            Record.reason,
+            Record.reason_detail,
+            Record.projected,
+            Device.org_id,
+        )
+        .join(Device, Device.id == Record.device_id)
+        .where(Record.ledger_status == "pending")
+        .order_by(Record.pos)
+        .limit(CHUNK)
+    ).all()
+    if not rows:
+        return 0
+
+    orgs = {o.id: o for o in session.scalars(select(Organisation))}
+    heads = [_header(r.raw) for r in rows]
+    events = [
+        ledger_event(r.id, h, orgs[r.org_id].slug, keyring, _quarantine(r))
+        for r, h in zip(rows, heads)
+    ]
+    results = ledger.submit(events)
+    session.execute(
+        update(Record), [_ledger_values(r, res) for r, res in zip(rows, results)]
+    )
+    facts = [
+        Fact(r.pos, r.id, orgs[r.org_id], h)
+        for r, h, res in zip(rows, heads, results)
+        if r.status == "stored" and not r.projected and res.status in (APPLIED, ALREADY)
+    ]
+    project(session, facts)
+    session.execute(update(Record), [{"pos": r.pos, "projected": True} for r in rows])
+    log.info(
+        "pipeline.committed", extra={"records": len(rows), "projected": len(facts)}
+    )
+    return len(rows)
+
+
+def run_until_done(database: Database, keyring: Keyring) -> int:
+    total = 0
+    while True:
+        with database.session() as session:
+            done = commit_pending(session, keyring)
+        total += done
+        if done < CHUNK:
+            return total
+
+
+class Pipeline:
+    """Wakes the commit job after an ingest; inline when no scheduler runs."""
+
+    def __init__(self, database: Database, keyring: Keyring, interval_s: float):
+        self.database = database
+        self.keyring = keyring
+        self.interval_s = interval_s
+        self.scheduler: BackgroundScheduler | None = None
+
+    def start(self) -> None:
+        self.scheduler = BackgroundScheduler(daemon=True)
+        self.scheduler.add_job(
+            self._job,
+            "interval",
+            seconds=self.interval_s,
+            id="ledger-commit",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+
+    def kick(self) -> None:
+        if self.scheduler is None:
+            run_until_done(self.database, self.keyring)
+            return
+
+        self.scheduler.modify_job(
+            "ledger-commit", next_run_time=datetime.now(timezone.utc)
+        )
+
+    def _job(self) -> None:
+        try:
+            run_until_done(self.database, self.keyring)
+        except Exception:
+            # The job runs again at the next interval; the records stay pending.
+            log.exception("pipeline.failed")
+
+
+def _header(raw: bytes) -> Header:
+    doc = json.loads(raw)
+    return Header(
+        doc["type"], doc["device"], doc["seq"], doc["prev"], doc["time"], doc["body"]
+    )
+
+
+def _quarantine(row) -> tuple[str, str] | None:
+    if row.status != "quarantined":
+        return None
+    return (
+        row.reason or "quarantined",
+        row.reason_detail or "held for review at the hub",
+    )
+
+
+def _ledger_values(row, result) -> dict:
+    return {
+        "pos": row.pos,
+        "ledger_status": "refused" if result.status == "refused" else "committed",
+        "ledger_code": result.code,
+        "ledger_detail": result.detail,
+        "ledger_tx": result.tx_id,
+        "ledger_block": result.block,
+    }
