@@ -9,7 +9,10 @@ from flask import Flask
 
 from hub import blobs, db, errors, logs
 from hub.config import HubConfig
+from hub.errors import ConfigError
+from hub.ingest import Ingestor
 from hub.keyring import Keyring, master_secret
+from hub.pipeline import Pipeline
 
 log = logging.getLogger("hub.app")
 
@@ -44,13 +47,33 @@ def create_app(config: HubConfig | Mapping | None = None) -> Flask:
     logs.init_app(app)
     errors.init_app(app)
     app.extensions["cocoa_blobs"] = blobs.from_url(config.blobs)
+    app.extensions["cocoa_ingestor"] = Ingestor(keyring)
+    app.extensions["cocoa_pipeline"] = _pipeline(config, database, keyring)
     _register_blueprints(app)
     log.info("hub.started", extra={"ledger": config.ledger, "db": database.engine.name})
     return app
 
 
+def _pipeline(config: HubConfig, database: db.Database, keyring: Keyring) -> Pipeline:
+    if config.ledger != "embedded":
+        # The Fabric Gateway adapter is not part of this hub build: the hub can only
+        # commit to its embedded ledger, so refusing to start is safer than silently
+        # keeping records pending forever.
+        raise ConfigError(
+            "COCOA_HUB_LEDGER=fabric is not supported by this hub build yet; "
+            "use COCOA_HUB_LEDGER=embedded"
+        )
+
+    pipeline = Pipeline(database, keyring, config.ledger_interval_s)
+    if config.ledger_interval_s > 0 and not config.testing:
+        pipeline.start()
+    return pipeline
+
+
 def _register_blueprints(app: Flask) -> None:
-    from hub import health, sync_api
+    from hub import api, console, health, sync_api
 
     app.register_blueprint(health.bp)
     app.register_blueprint(sync_api.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(console.bp)

@@ -17,10 +17,15 @@ def make_engine(url: str) -> Engine:
 
     engine = create_engine(url, connect_args={"timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
-    # pysqlite's own transaction handling defers BEGIN; take the write lock up front
-    # so two ingest requests serialise instead of failing on lock upgrade.
-    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_begin(conn) -> None:
+    # A writer takes the lock up front: a deferred transaction that reads, then
+    # writes after another writer committed fails at once instead of waiting.
+    immediate = conn.get_execution_options().get("writer", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -39,11 +44,13 @@ class Database:
     def __init__(self, url: str):
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        writer = self.engine.execution_options(writer=True)
+        self.write_sessions = sessionmaker(writer, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A job's session: committed on success, rolled back on error."""
-        with self.sessions() as session, session.begin():
+        """A job's writing session: committed on success, rolled back on error."""
+        with self.write_sessions() as session, session.begin():
             yield session
 
 

@@ -159,22 +159,32 @@ class Ingestor:
         """Decode `frame`, store what is good, and answer for every record."""
         segments = decode_batch(frame)
         devices = self._devices(session, segments)
-        checked = [self._check_segment(seg, devices) for seg in segments]
-        batch_id = secrets.token_hex(16)
-        frame_sha = hashlib.sha256(frame).hexdigest()
-
+        checked = [self.check_segment(seg, devices) for seg in segments]
         with session.begin():
-            store = _Store(session, batch_id, sender, utcnow())
-            results = store.apply(checked)
-            outcome = Outcome(batch_id, frame_sha, results, store.high_water())
-            outcome.receipt = self.receipt(outcome, store.now)
-            store.finish(outcome)
+            outcome = self.store(session, sender, checked, frame)
 
-        counts = outcome.counts()
-        log.info(
-            "batch.ingested", extra={"batch_id": batch_id, "sender": sender, **counts}
-        )
+        extra = {"batch_id": outcome.batch_id, "sender": sender, **outcome.counts()}
+        log.info("batch.ingested", extra=extra)
         return outcome
+
+    def store(
+        self,
+        session: Session,
+        sender: str,
+        checked: list[list[Candidate | Refusal]],
+        frame: bytes,
+    ) -> Outcome:
+        """Chain-check and write checked records inside the caller's transaction."""
+        store = _Store(session, secrets.token_hex(16), sender, utcnow())
+        results = store.apply(checked)
+        frame_sha = hashlib.sha256(frame).hexdigest()
+        outcome = Outcome(store.batch_id, frame_sha, results, store.high_water())
+        outcome.receipt = self.receipt(outcome, store.now)
+        store.finish(outcome)
+        return outcome
+
+    def view(self, device: Device) -> DeviceView:
+        return DeviceView(device.id, device.status, self._verifier(device.public_key))
 
     def receipt(self, outcome: Outcome, now: datetime) -> dict:
         """The hub's signed proof of what it holds after this batch."""
@@ -214,7 +224,7 @@ class Ingestor:
             self._verifiers[public_raw] = verifier
         return verifier
 
-    def _check_segment(
+    def check_segment(
         self, seg: Segment, devices: dict[str, DeviceView]
     ) -> list[Candidate | Refusal]:
         device = devices.get(seg.device)

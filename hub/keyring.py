@@ -29,6 +29,7 @@ class Keyring:
     session_key: bytes
     hub_key: DeviceKey
     pseudonym_secret: bytes
+    device_secret: bytes
 
     @classmethod
     def from_secret(cls, secret: str) -> Keyring:
@@ -37,6 +38,7 @@ class Keyring:
             session_key=_derive(master, b"cocoa-hub session"),
             hub_key=DeviceKey.from_seed(_derive(master, b"cocoa-hub receipt key")),
             pseudonym_secret=_derive(master, b"cocoa-hub pseudonyms"),
+            device_secret=_derive(master, b"cocoa-hub org devices"),
         )
 
     def pseudonym(self, org: str, code: str) -> str:

@@ -11,12 +11,12 @@ import logging
 from datetime import datetime, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from hub.db import Database
 from hub.keyring import Keyring
-from hub.ledger.base import ALREADY, APPLIED, Ledger
+from hub.ledger.base import ALREADY, REFUSED, Ledger
 from hub.ledger.embedded import EmbeddedLedger
 from hub.ledger.events import ledger_event
 from hub.models import Device, Organisation, Record
@@ -31,7 +31,7 @@ _LOCK_ID = 0x636F636F61  # one committer at a time across hub processes ("cocoa"
 def commit_pending(
     session: Session, keyring: Keyring, ledger: Ledger | None = None
 ) -> int:
-    """Commit and project up to CHUNK pending records; answer how many were done."""
+    """Commit up to CHUNK pending records, then project; answer how many were done."""
     if session.bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
     ledger = ledger or EmbeddedLedger(session)
@@ -43,7 +43,6 @@ def commit_pending(
             Record.status,
             Record.reason,
             Record.reason_detail,
-            Record.projected,
             Device.org_id,
         )
         .join(Device, Device.id == Record.device_id)
@@ -51,39 +50,62 @@ def commit_pending(
         .order_by(Record.pos)
         .limit(CHUNK)
     ).all()
+    if rows:
+        slugs = dict(session.execute(select(Organisation.id, Organisation.slug)).all())
+        events = [
+            ledger_event(r.id, _header(r.raw), slugs[r.org_id], keyring, _quarantine(r))
+            for r in rows
+        ]
+        results = ledger.submit(events)
+        values = [_ledger_values(r, res) for r, res in zip(rows, results, strict=False)]
+        session.execute(update(Record), values)
+
+    projected = project_pending(session)
+    log.info("pipeline.committed", extra={"records": len(rows), "projected": projected})
+    return len(rows)
+
+
+def project_pending(session: Session) -> int:
+    """Project records the ledger has ruled on, in arrival order."""
+    rows = session.execute(
+        select(
+            Record.pos,
+            Record.id,
+            Record.raw,
+            Record.status,
+            Record.ledger_status,
+            Device.org_id,
+        )
+        .join(Device, Device.id == Record.device_id)
+        .where(Record.projected.is_(False), Record.ledger_status != "pending")
+        .order_by(Record.pos)
+        .limit(CHUNK)
+    ).all()
     if not rows:
         return 0
 
     orgs = {o.id: o for o in session.scalars(select(Organisation))}
-    heads = [_header(r.raw) for r in rows]
-    events = [
-        ledger_event(r.id, h, orgs[r.org_id].slug, keyring, _quarantine(r))
-        for r, h in zip(rows, heads)
-    ]
-    results = ledger.submit(events)
-    session.execute(
-        update(Record), [_ledger_values(r, res) for r, res in zip(rows, results)]
-    )
     facts = [
-        Fact(r.pos, r.id, orgs[r.org_id], h)
-        for r, h, res in zip(rows, heads, results)
-        if r.status == "stored" and not r.projected and res.status in (APPLIED, ALREADY)
+        Fact(r.pos, r.id, orgs[r.org_id], _header(r.raw))
+        for r in rows
+        if r.status == "stored" and r.ledger_status == "committed"
     ]
     project(session, facts)
     session.execute(update(Record), [{"pos": r.pos, "projected": True} for r in rows])
-    log.info(
-        "pipeline.committed", extra={"records": len(rows), "projected": len(facts)}
-    )
-    return len(rows)
+    return len(facts)
 
 
 def run_until_done(database: Database, keyring: Keyring) -> int:
+    """Commit and project until nothing is pending; answer how many were committed."""
     total = 0
     while True:
         with database.session() as session:
             done = commit_pending(session, keyring)
+            left = session.scalar(
+                select(func.count()).where(Record.projected.is_(False))
+            )
         total += done
-        if done < CHUNK:
+        if done == 0 and not left:
             return total
 
 
@@ -146,9 +168,11 @@ def _quarantine(row) -> tuple[str, str] | None:
 
 
 def _ledger_values(row, result) -> dict:
+    # An event recorded before keeps its first verdict; a refusal carries a code.
+    refused = result.status == REFUSED or (result.status == ALREADY and result.code)
     return {
         "pos": row.pos,
-        "ledger_status": "refused" if result.status == "refused" else "committed",
+        "ledger_status": "refused" if refused else "committed",
         "ledger_code": result.code,
         "ledger_detail": result.detail,
         "ledger_tx": result.tx_id,

@@ -65,7 +65,8 @@ def post_batch():
         raise InvalidInput(f"send the batch as {MEDIA_TYPE}", where="Content-Type")
 
     sender = _device()
-    outcome = _ext("ingestor").ingest(db.session(), sender.id, request.get_data())
+    with db.database().write_sessions() as session:
+        outcome = _ext("ingestor").ingest(session, sender.id, request.get_data())
     _ext("pipeline").kick()
     return outcome.to_json()
 

@@ -14,6 +14,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.errors import NotFound
 from hub.ledger import merkle
 from hub.ledger.base import (
     ALREADY,
@@ -23,7 +24,6 @@ from hub.ledger.base import (
     Proof,
     SubmitResult,
 )
-from hub.errors import NotFound
 from hub.models import LedgerBlock, LedgerEntry, LedgerHistory, utcnow
 from shared.errors import CocoaError
 from shared.record import canonical
@@ -89,8 +89,10 @@ class EmbeddedLedger:
             )
             for e in entries
         }
-        for rid, (block, tx_id) in known.items():
-            results[rid] = SubmitResult(rid, ALREADY, tx_id, block)
+        for rid, entry in known.items():
+            results[rid] = SubmitResult(
+                rid, ALREADY, entry.tx_id, entry.block, entry.code, entry.detail
+            )
 
         return [results[e.record_id] for e in events]
 
@@ -126,13 +128,11 @@ class EmbeddedLedger:
             select(LedgerBlock).order_by(LedgerBlock.number.desc()).limit(1)
         ).first()
 
-    def _known(self, ids: list[str]) -> dict[str, tuple[int, str]]:
-        rows = self.session.execute(
-            select(LedgerEntry.record_id, LedgerEntry.block, LedgerEntry.tx_id).where(
-                LedgerEntry.record_id.in_(ids)
-            )
+    def _known(self, ids: list[str]) -> dict[str, LedgerEntry]:
+        rows = self.session.scalars(
+            select(LedgerEntry).where(LedgerEntry.record_id.in_(ids))
         )
-        return {r.record_id: (r.block, r.tx_id) for r in rows}
+        return {r.record_id: r for r in rows}
 
     def _append(self, entries: list[dict]) -> int:
         last = self.head()

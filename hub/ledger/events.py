@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from hub.keyring import Keyring
 from hub.ledger.base import LedgerEvent
 from shared.record import Header

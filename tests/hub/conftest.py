@@ -29,7 +29,7 @@ def engine(db_url):
 
 @pytest.fixture
 def sessions(engine):
-    return sessionmaker(engine, expire_on_commit=False)
+    return sessionmaker(engine.execution_options(writer=True), expire_on_commit=False)
 
 
 @pytest.fixture

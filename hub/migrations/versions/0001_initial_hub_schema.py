@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-12-04 16:03:17.581491
 """
 
-from alembic import op
 import sqlalchemy as sa
-import hub.models
+from alembic import op
 
+import hub.models
 
 revision = "0001"
 down_revision = None
