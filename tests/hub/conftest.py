@@ -12,11 +12,17 @@ from hub.keyring import Keyring
 from hub.migrate import upgrade
 from hub.models import Organisation
 from tests.hub.helpers import Chain
+from tests.hub.servers import pg_url_fresh, postgres_url, s3_bucket, s3_server  # noqa: F401
 
 
-@pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'hub.sqlite'}"
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def db_url(request, tmp_path):
+    """Every database test runs on SQLite and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    return request.getfixturevalue("pg_url_fresh")
 
 
 @pytest.fixture
