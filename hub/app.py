@@ -64,7 +64,9 @@ def _pipeline(config: HubConfig, database: db.Database, keyring: Keyring) -> Pip
             "use COCOA_HUB_LEDGER=embedded"
         )
 
-    pipeline = Pipeline(database, keyring, config.ledger_interval_s)
+    pipeline = Pipeline(
+        database, keyring, config.ledger_interval_s, config.ledger_after_ingest
+    )
     if config.ledger_interval_s > 0 and not config.testing:
         pipeline.start()
     return pipeline

@@ -32,6 +32,9 @@ class HubConfig:
     auto_migrate: bool = True
     # The ledger commit job runs in-process unless a separate worker does it.
     ledger_interval_s: float = 5.0
+    # Wake the commit job after each ingest; off leaves it to the interval alone,
+    # which suits bulk back-fills where ingest should have the CPU.
+    ledger_after_ingest: bool = True
     request_max_skew_s: int = 24 * 3600
     max_batch_bytes: int = 8 * 1024 * 1024
     fabric_gateway: str | None = None
@@ -61,6 +64,7 @@ class HubConfig:
                 env.get("COCOA_HUB_AUTO_MIGRATE"), url.startswith("sqlite")
             ),
             ledger_interval_s=float(env.get("COCOA_HUB_LEDGER_INTERVAL", "5")),
+            ledger_after_ingest=_flag(env.get("COCOA_HUB_LEDGER_AFTER_INGEST"), True),
             fabric_gateway=env.get("COCOA_HUB_FABRIC_GATEWAY") or None,
         )
 

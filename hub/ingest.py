@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from hub.keyring import Keyring
 from hub.models import Device, Record, Rejection, SyncBatch, utcnow
 from shared.errors import CocoaError, MalformedRecord, SchemaInvalid
-from shared.record import GENESIS, Header, canonical, parse
+from shared.record import GENESIS, Header, SignedRecord, canonical, parse
 from shared.validation import validate_body
 from shared.wire import Segment, decode_batch
 
@@ -231,9 +231,7 @@ class Ingestor:
         checked = []
         for n, rec in enumerate(seg.records):
             rid = hashlib.sha256(rec.raw).hexdigest()
-            outcome = _check_record(
-                seg, seg.first_seq + n, rec.raw, rec.signature, device
-            )
+            outcome = _check_record(seg, seg.first_seq + n, rid, rec, device)
             if isinstance(outcome, Candidate):
                 checked.append(outcome)
             else:
@@ -245,9 +243,10 @@ class Ingestor:
 
 
 def _check_record(
-    seg: Segment, position: int, raw: bytes, signature: bytes, device: DeviceView | None
+    seg: Segment, position: int, rid: str, rec: SignedRecord, device: DeviceView | None
 ) -> Candidate | tuple[str, str, str, int]:
     """A candidate for the chain check, or why the record cannot be one."""
+    raw, signature = rec.raw, rec.signature
     try:
         head = parse_canonical(raw)
     except MalformedRecord as exc:
@@ -286,7 +285,7 @@ def _check_record(
     except SchemaInvalid as exc:
         problem = exc
 
-    return Candidate(raw, signature, hashlib.sha256(raw).hexdigest(), head, problem)
+    return Candidate(raw, signature, rid, head, problem)
 
 
 class _Store:

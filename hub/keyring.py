@@ -42,7 +42,7 @@ class Keyring:
         )
 
     def pseudonym(self, org: str, code: str) -> str:
-        """Stable pseudonymous id of a farmer or plot code; the ledger sees only this."""
+        """Stable pseudonymous id of a farmer or plot code; all the ledger sees."""
         msg = f"{org}\x00{code}".encode()
         return hmac.new(self.pseudonym_secret, msg, hashlib.sha256).hexdigest()
 

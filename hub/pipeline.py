@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select, text, update
@@ -24,7 +24,8 @@ from hub.projections import Fact, project
 from shared.record import Header
 
 log = logging.getLogger("hub.pipeline")
-CHUNK = 2000  # records per ledger block and per transaction
+CHUNK = 500  # records per ledger block; keeps the write lock short next to ingest
+KICK_DELAY_S = 1.0  # ingests within this window share one commit run
 _LOCK_ID = 0x636F636F61  # one committer at a time across hub processes ("cocoa")
 
 
@@ -112,10 +113,13 @@ def run_until_done(database: Database, keyring: Keyring) -> int:
 class Pipeline:
     """Wakes the commit job after an ingest; inline when no scheduler runs."""
 
-    def __init__(self, database: Database, keyring: Keyring, interval_s: float):
+    def __init__(
+        self, database: Database, keyring: Keyring, interval_s: float, kick: bool = True
+    ):
         self.database = database
         self.keyring = keyring
         self.interval_s = interval_s
+        self.kicks = kick
         self.scheduler: BackgroundScheduler | None = None
 
     def start(self) -> None:
@@ -135,13 +139,17 @@ class Pipeline:
             self.scheduler.shutdown(wait=False)
 
     def kick(self) -> None:
+        """Run the commit job soon; inline when there is no scheduler (tests)."""
         if self.scheduler is None:
             run_until_done(self.database, self.keyring)
             return
 
-        self.scheduler.modify_job(
-            "ledger-commit", next_run_time=datetime.now(timezone.utc)
-        )
+        if not self.kicks:
+            return
+        soon = datetime.now(timezone.utc) + timedelta(seconds=KICK_DELAY_S)
+        job = self.scheduler.get_job("ledger-commit")
+        if job is not None and job.next_run_time > soon:
+            job.modify(next_run_time=soon)
 
     def _job(self) -> None:
         try:

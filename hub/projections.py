@@ -56,10 +56,9 @@ class Fact:
 
 def project(session: Session, facts: list[Fact]) -> None:
     """Apply `facts`, in order, to the business tables."""
+    # Autoflush writes earlier facts before a handler reads them back.
     for fact in facts:
-        handler = HANDLERS[fact.head.type]
-        handler(session, fact)
-        session.flush()
+        HANDLERS[fact.head.type](session, fact)
 
 
 def rebuild(session: Session) -> int:
@@ -336,7 +335,7 @@ def _harvest_date(session: Session, purchases) -> date | None:
 
 
 def _certification(session: Session, org_id: int, purchases) -> str | None:
-    """Certifications every farmer of the lot holds; a lot is only as certified as all."""
+    """Certifications shared by every farmer of the lot, and only those."""
     codes = {p.farmer_code for p in purchases}
     if not codes:
         return None

@@ -1,4 +1,4 @@
-"""Reference data an organisation's edges pull down: farmers, plots, open lots, devices."""
+"""Reference data an organisation's edges pull down: farmers, plots, lots, devices."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import hashlib
 import logging
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from hub.errors import NotFound
@@ -158,16 +158,23 @@ class EmbeddedLedger:
             )
         )
         self.session.flush()
-        self.session.add_all(
-            LedgerEntry(block=number, position=n, **e) for n, e in enumerate(entries)
+        # Core bulk inserts: a block can hold thousands of entries.
+        self.session.execute(
+            insert(LedgerEntry),
+            [dict(e, block=number, position=n) for n, e in enumerate(entries)],
         )
-        self.session.add_all(
-            LedgerHistory(
-                asset=asset, record_id=e["record_id"], block=number, entry=_summary(e)
-            )
+        history = [
+            {
+                "asset": asset,
+                "record_id": e["record_id"],
+                "block": number,
+                "entry": _summary(e),
+            }
             for e in entries
             for asset in _assets(e["event"])
-        )
+        ]
+        if history:
+            self.session.execute(insert(LedgerHistory), history)
         applied = sum(e["status"] == APPLIED for e in entries)
         log.info(
             "ledger.block",
@@ -189,7 +196,7 @@ def verify_chain(session: Session) -> list[str]:
         stored = [_entry_doc(e) for e in entries]
         if block.prev_hash != prev:
             faults.append(
-                f"block {block.number}: prev_hash does not match block {block.number - 1}"
+                f"block {block.number}: prev_hash does not match the block before"
             )
         if merkle.root([e.record_id for e in entries]) != block.merkle_root:
             faults.append(

@@ -1,4 +1,4 @@
-"""Alembic environment: migrate the connection the hub hands over, or the configured DB."""
+"""Alembic environment: migrate the connection handed over, or the configured DB."""
 
 from __future__ import annotations
 
