@@ -97,6 +97,13 @@ def signed(client, chain, method, path, body=b"", **headers):
     )
 
 
+def sync(client, chain):
+    """Post all of `chain`'s records as one signed batch."""
+    body = frame(chain.segment())
+    path = "/api/v1/sync/batches"
+    return signed(client, chain, "POST", path, body, **{"Content-Type": MEDIA_TYPE})
+
+
 def test_enrollment_admits_the_device_once(app, client):
     chain, token, answer = enrolled(app, client)
 
@@ -215,14 +222,7 @@ def test_attachment_upload_is_hash_checked(app, client):
 def test_api_events_follow_the_ingest_path_and_trace_back(app, client):
     chain, _, _ = enrolled(app, client)
     coop_journey(chain)
-    signed(
-        client,
-        chain,
-        "POST",
-        "/api/v1/sync/batches",
-        frame(chain.segment()),
-        **{"Content-Type": MEDIA_TYPE},
-    )
+    sync(client, chain)
     maker = {"Authorization": f"Bearer {token_for(app, 'maker')}"}
 
     receipt = client.post(
@@ -255,14 +255,7 @@ def test_api_events_follow_the_ingest_path_and_trace_back(app, client):
 def test_api_scopes_reads_to_the_callers_organisations(app, client):
     chain, _, _ = enrolled(app, client)
     coop_journey(chain)
-    signed(
-        client,
-        chain,
-        "POST",
-        "/api/v1/sync/batches",
-        frame(chain.segment()),
-        **{"Content-Type": MEDIA_TYPE},
-    )
+    sync(client, chain)
     seller = {"Authorization": f"Bearer {token_for(app, 'seller')}"}
     admin = {"Authorization": f"Bearer {token_for(app, 'admin')}"}
 
@@ -312,14 +305,7 @@ def test_console_trace_escapes_names_and_public_page_hides_them(app, client):
     chain, _, _ = enrolled(app, client)
     coop_journey(chain)
     chain.add("farmer", dict(FARMER, name="<script>alert(1)</script> N'Guessan"))
-    signed(
-        client,
-        chain,
-        "POST",
-        "/api/v1/sync/batches",
-        frame(chain.segment()),
-        **{"Content-Type": MEDIA_TYPE},
-    )
+    sync(client, chain)
     maker = {"Authorization": f"Bearer {token_for(app, 'maker')}"}
     client.post(
         "/api/receipt",
@@ -380,14 +366,7 @@ def test_admin_creates_enrollment_tokens_in_the_console(app, client):
 def test_dashboard_shows_device_health(app, client):
     chain, _, _ = enrolled(app, client)
     chain.harvests(2)
-    signed(
-        client,
-        chain,
-        "POST",
-        "/api/v1/sync/batches",
-        frame(chain.segment()),
-        **{"Content-Type": MEDIA_TYPE},
-    )
+    sync(client, chain)
     login(client, "admin")
 
     page = client.get("/")
