@@ -1,0 +1,1 @@
+"""The Cocoa Trace hub: verifies and stores synced records, commits them to a ledger."""

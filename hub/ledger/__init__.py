@@ -1,0 +1,1 @@
+"""Ledger port and backends: the embedded hash-chained ledger, or Fabric."""

@@ -1,0 +1,203 @@
+"""The journey of a product or cacao batch back to farms, assembled from projections."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from hub.auth import Caller
+from hub.errors import Forbidden, NotFound
+from hub.models import (
+    CacaoBatch,
+    CacaoBatchInput,
+    Farmer,
+    Organisation,
+    Plot,
+    Product,
+    ProductCacaoBatch,
+    Purchase,
+    TraceEvent,
+)
+
+
+def product_trace(session: Session, caller: Caller | None, product_id: str) -> dict:
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound(f"no product batch {product_id}")
+
+    links = session.scalars(
+        select(ProductCacaoBatch).where(ProductCacaoBatch.product_id == product_id)
+    ).all()
+    lots = [session.get(CacaoBatch, link.cacao_batch_id) for link in links]
+    lot_orgs = {lot.supplier.org_id for lot in lots} | {
+        lot.owner_org_id for lot in lots
+    }
+    if caller is not None:
+        _check_scope(
+            caller,
+            {product.owner_org_id, product.holder_org_id, product.manufacturer.org_id}
+            | lot_orgs,
+        )
+
+    return {
+        "product": {
+            "id": product.id,
+            "name": product.name,
+            "description": product.description,
+            "batch_number": product.batch_number,
+            "manufacturer": product.manufacturer.name,
+            "units": product.units,
+            "units_sold": product.units_sold,
+            "produced_at": product.produced_at.isoformat(),
+            "owner": _slug(session, product.owner_org_id),
+        },
+        "cacao_batches": [
+            dict(_lot_summary(session, lot), quantity_g=link.quantity_g)
+            for lot, link in zip(lots, links, strict=False)
+        ],
+        "events": _events(session, product_id=product.id),
+        **_origins(session, caller, lots),
+    }
+
+
+def lot_trace(session: Session, caller: Caller | None, lot_id: str) -> dict:
+    lot = session.get(CacaoBatch, lot_id)
+    if lot is None:
+        raise NotFound(f"no cacao batch {lot_id}")
+
+    # Everyone who acted on the lot (received, processed, was handed it) may read it.
+    actors = session.scalars(
+        select(TraceEvent.org_id).where(TraceEvent.cacao_batch_id == lot_id).distinct()
+    ).all()
+    if caller is not None:
+        _check_scope(
+            caller, {lot.supplier.org_id, lot.owner_org_id, lot.holder_org_id, *actors}
+        )
+
+    products = session.scalars(
+        select(ProductCacaoBatch.product_id).where(
+            ProductCacaoBatch.cacao_batch_id == lot_id
+        )
+    ).all()
+    return {
+        "cacao_batch": _lot_summary(session, lot),
+        "products": list(products),
+        "events": _events(session, cacao_batch_id=lot.id),
+        **_origins(session, caller, [lot]),
+    }
+
+
+def _origins(session: Session, caller: Caller | None, lots: list[CacaoBatch]) -> dict:
+    """Purchases, farmers and plots behind `lots`; personal data only for their coop."""
+    inputs = session.scalars(
+        select(CacaoBatchInput).where(
+            CacaoBatchInput.cacao_batch_id.in_([lot.id for lot in lots])
+        )
+    ).all()
+    purchases = session.scalars(
+        select(Purchase).where(Purchase.id.in_({i.purchase_id for i in inputs}))
+    ).all()
+    pairs = {(p.org_id, p.farmer_code) for p in purchases}
+    plot_pairs = {(p.org_id, p.plot_code) for p in purchases}
+    farmers = _by_pairs(session, Farmer, pairs)
+    plots = _by_pairs(session, Plot, plot_pairs)
+    return {
+        "purchases": [_purchase(p, _personal(caller, p.org_id)) for p in purchases],
+        "farmers": [_farmer(f, _personal(caller, f.org_id)) for f in farmers],
+        "plots": [_plot(p) for p in plots],
+        "purchase_events": _events(session, purchase_ids=[p.id for p in purchases]),
+    }
+
+
+def _by_pairs(session: Session, model, pairs: set[tuple[int, str]]):
+    if not pairs:
+        return []
+    return session.scalars(
+        select(model).where(
+            or_(*((model.org_id == o) & (model.code == c) for o, c in pairs))
+        )
+    ).all()
+
+
+def _personal(caller: Caller | None, org_id: int) -> bool:
+    return caller is not None and (caller.reads_all or caller.org_id == org_id)
+
+
+def _check_scope(caller: Caller, org_ids: set[int]) -> None:
+    if caller.reads_all or caller.org_id in org_ids:
+        return
+    raise Forbidden("this object belongs to organisations you do not work with")
+
+
+def _lot_summary(session: Session, lot: CacaoBatch) -> dict:
+    return {
+        "id": lot.id,
+        "supplier": lot.supplier.name,
+        "supplier_location": lot.supplier.location,
+        "harvest_date": lot.harvest_date.isoformat() if lot.harvest_date else None,
+        "quantity_g": lot.quantity_g,
+        "remaining_g": lot.remaining_g,
+        "certification": lot.certification,
+        "owner": _slug(session, lot.owner_org_id),
+        "holder": _slug(session, lot.holder_org_id),
+        "in_transit_to": lot.in_transit_to,
+    }
+
+
+def _purchase(p: Purchase, personal: bool) -> dict:
+    doc = {
+        "id": p.id,
+        "farmer": p.farmer_code,
+        "plot": p.plot_code,
+        "mass_g": p.mass_g,
+        "grade": p.grade,
+        "purchased_at": p.purchased_at,
+        "harvest": p.harvest_id,
+    }
+    if personal:
+        doc.update(price=p.price, currency=p.currency)
+    return doc
+
+
+def _farmer(f: Farmer, personal: bool) -> dict:
+    doc = {"id": f.code, "village": f.village, "certifications": f.certifications}
+    if personal:
+        doc.update(name=f.name, phone=f.phone, gender=f.gender, birth_year=f.birth_year)
+    return doc
+
+
+def _plot(p: Plot) -> dict:
+    return {
+        "id": p.code,
+        "farmer": p.farmer_code,
+        "geometry": p.geometry,
+        "declared_area_ha": p.declared_area_ha,
+        "gps_accuracy_m": p.gps_accuracy_m,
+    }
+
+
+def _events(
+    session: Session, product_id=None, cacao_batch_id=None, purchase_ids=None
+) -> list:
+    query = select(TraceEvent).order_by(TraceEvent.timestamp, TraceEvent.id)
+    if product_id is not None:
+        query = query.where(TraceEvent.product_id == product_id)
+    if cacao_batch_id is not None:
+        query = query.where(TraceEvent.cacao_batch_id == cacao_batch_id)
+    if purchase_ids is not None:
+        query = query.where(TraceEvent.purchase_id.in_(purchase_ids))
+    return [
+        {
+            "event": e.event,
+            "timestamp": e.timestamp.isoformat(),
+            "org": _slug(session, e.org_id),
+            "record": e.record_id,
+            "object": e.product_id or e.cacao_batch_id or e.purchase_id,
+        }
+        for e in session.scalars(query)
+    ]
+
+
+def _slug(session: Session, org_id: int) -> str | None:
+    org = session.get(Organisation, org_id)
+    return org.slug if org else None
