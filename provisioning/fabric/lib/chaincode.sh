@@ -60,17 +60,22 @@ install_chaincode() {
   done
 }
 
+# The chaincode's main serves TLS when CHAINCODE_TLS_CERT and _KEY name PEM files.
+chaincode_server_env() {
+  local org="$1" tls
+  tls="$(cc_tls "$org")"
+  CC_ENV=(CHAINCODE_SERVER_ADDRESS="127.0.0.1:$(org_port "$org" cc)"
+    CHAINCODE_ID="$(package_id "$org")")
+  if [[ "$CC_TLS" == true ]]; then
+    CC_ENV+=(CHAINCODE_TLS_CERT="$tls/server.crt" CHAINCODE_TLS_KEY="$tls/server.key")
+  fi
+}
+
 start_chaincode_servers() {
-  local org tls
+  local org
   for org in "${ORGS[@]}"; do
-    tls="$(cc_tls "$org")"
-    start_process "chaincode-$org" env \
-      CHAINCODE_SERVER_ADDRESS="127.0.0.1:$(org_port "$org" cc)" \
-      CHAINCODE_ID="$(package_id "$org")" \
-      CHAINCODE_TLS_DISABLED="$([[ "$CC_TLS" == true ]] && echo false || echo true)" \
-      CHAINCODE_TLS_CERT="$tls/server.crt" \
-      CHAINCODE_TLS_KEY="$tls/server.key" \
-      "$(cc_dir)/cocoa-chaincode"
+    chaincode_server_env "$org"
+    start_process "chaincode-$org" env "${CC_ENV[@]}" "$(cc_dir)/cocoa-chaincode"
   done
   sleep 1
   for org in "${ORGS[@]}"; do
@@ -89,7 +94,7 @@ definition_flags() {
   DEFINITION_FLAGS=(--channelID "$CHANNEL" --name "$CC_NAME"
     --version "$CC_VERSION" --sequence "$CC_SEQUENCE"
     --signature-policy "$CC_POLICY")
-  if [[ -f "$CC_COLLECTIONS" ]]; then
+  if [[ -n "$CC_COLLECTIONS" ]]; then
     DEFINITION_FLAGS+=(--collections-config "$CC_COLLECTIONS")
   fi
 }

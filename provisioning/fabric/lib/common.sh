@@ -8,7 +8,9 @@ CC_SRC="${COCOA_CC_SRC:-$(cd "$HERE/../.." && pwd)/chaincode}"
 # Any one organisation's peer may endorse by default; the chaincode puts a
 # key-level (state-based) policy on assets whose changes need both parties.
 CC_POLICY="${COCOA_CC_POLICY:-OR('CoopMSP.peer','MakerMSP.peer')}"
-CC_COLLECTIONS="${COCOA_CC_COLLECTIONS:-$HERE/config/collections.json}"
+# The chaincode keeps its private data in the implicit per-organisation
+# collections, which need no collections config; set this to add explicit ones.
+CC_COLLECTIONS="${COCOA_CC_COLLECTIONS:-}"
 
 RUN_DIR="${COCOA_FABRIC_RUN:-${XDG_STATE_HOME:-$HOME/.local/state}/cocoa-trace/fabric-network}"
 CRYPTO="$RUN_DIR/crypto"
