@@ -43,7 +43,8 @@ cmd_up() {
   STEP_TOTAL=10
 
   step "building Fabric $FABRIC_RELEASE (cached after the first time)" build.log
-  cmd_build >>"$STEP_LOG" 2>&1
+  # The build's own progress lines go to the terminal as well: a cold build is long.
+  cmd_build 2>>"$STEP_LOG" | tee -a "$STEP_LOG"
   step "generating crypto material for OrdererMSP, CoopMSP, MakerMSP" crypto.log
   check_ports_free
   generate_crypto

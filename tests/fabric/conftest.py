@@ -52,12 +52,20 @@ def fabric_network(request, tmp_path_factory):
         ),
     }
     progress = _progress_printer(request.config)
+    logs = tmp_path_factory.getbasetemp() / "fabric-logs"
 
-    _network_sh("up", env, progress)
+    started = _network_sh("up", env, progress)
+    if started is not None:
+        # A failed `up` leaves its processes for inspection; stop them here.
+        _keep_logs(run_dir, logs)
+        _network_sh("down", env, progress)
+        pytest.fail(f"{started}\nnode logs kept in {logs}", pytrace=False)
     yield FabricNetwork.load(run_dir / "network.json")
 
-    _keep_logs(run_dir, tmp_path_factory.getbasetemp() / "fabric-logs")
-    _network_sh("down", env, progress)
+    _keep_logs(run_dir, logs)
+    stopped = _network_sh("down", env, progress)
+    if stopped is not None:
+        pytest.fail(stopped, pytrace=False)
 
 
 def _progress_printer(config):
@@ -74,8 +82,8 @@ def _progress_printer(config):
     return show
 
 
-def _network_sh(command: str, env: dict, progress) -> None:
-    """Run network.sh, echo its progress lines, fail with the tail on error."""
+def _network_sh(command: str, env: dict, progress) -> str | None:
+    """Run network.sh, echo its progress; on failure, a message with the tail."""
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     with subprocess.Popen(
         [str(NETWORK_SH), command],
@@ -89,12 +97,11 @@ def _network_sh(command: str, env: dict, progress) -> None:
             progress(line.rstrip())
         status = proc.wait(timeout=UP_TIMEOUT_S)
 
-    if status != 0:
-        pytest.fail(
-            f"network.sh {command} failed with exit status {status}:\n"
-            + "\n".join(tail),
-            pytrace=False,
-        )
+    if status == 0:
+        return None
+
+    lines = "\n".join(tail)
+    return f"network.sh {command} failed with exit status {status}:\n{lines}"
 
 
 def _keep_logs(run_dir: Path, target: Path) -> None:
