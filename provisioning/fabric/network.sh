@@ -39,6 +39,7 @@ cmd_up() {
 
   local started=$SECONDS
   mkdir -p "$LOGS" "$PIDS"
+  touch "$RUN_MARKER"
   trap on_step_failure EXIT
   STEP_TOTAL=10
 
@@ -78,8 +79,15 @@ cmd_down() {
   for name in chaincode-maker chaincode-coop peer-maker peer-coop orderer; do
     stop_process "$name"
   done
-  rm -rf "$RUN_DIR"
-  info "network down; removed $RUN_DIR"
+  if [[ -f "$RUN_MARKER" ]]; then
+    rm -rf "$RUN_DIR"
+    info "network down; removed $RUN_DIR"
+  elif [[ -d "$RUN_DIR" ]] && [[ -n "$(ls -A "$RUN_DIR")" ]]; then
+    die "$RUN_DIR is not a network run directory (no $(basename "$RUN_MARKER")); not removing it"
+  else
+    rm -rf "$RUN_DIR"
+    info "network down"
+  fi
 }
 
 main() {

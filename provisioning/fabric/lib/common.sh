@@ -16,6 +16,8 @@ RUN_DIR="${COCOA_FABRIC_RUN:-${XDG_STATE_HOME:-$HOME/.local/state}/cocoa-trace/f
 CRYPTO="$RUN_DIR/crypto"
 LOGS="$RUN_DIR/logs"
 PIDS="$RUN_DIR/pids"
+# Marks a directory as a run directory, so `down` never deletes anything else.
+RUN_MARKER="$RUN_DIR/.cocoa-fabric-network"
 
 # One block of loopback ports; move it with COCOA_FABRIC_PORT_BASE.
 PORT_BASE="${COCOA_FABRIC_PORT_BASE:-17050}"
@@ -92,15 +94,28 @@ start_process() {
   echo $! >"$PIDS/$name.pid"
 }
 
+# True when PID runs one of our binaries (or is still exec'ing into one through
+# setsid and env), so a stale pid file whose number the system has since given
+# to another program is never signalled.
+pid_is_ours() {
+  local cmdline
+  cmdline="$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"$FABRIC_BIN/"* || "$cmdline" == *"$RUN_DIR/"* ]]
+}
+
 process_alive() {
   local pidfile="$PIDS/$1.pid"
-  [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+  [[ -f "$pidfile" ]] && pid_is_ours "$(cat "$pidfile")"
 }
 
 stop_process() {
   local name="$1" pid waited=0
   [[ -f "$PIDS/$name.pid" ]] || return 0
   pid="$(cat "$PIDS/$name.pid")"
+  if ! pid_is_ours "$pid"; then
+    rm -f "$PIDS/$name.pid"
+    return 0
+  fi
   # setsid made the process a group leader, so this reaches its children too.
   kill -TERM -- "-$pid" 2>/dev/null || true
   while kill -0 "$pid" 2>/dev/null && ((waited < 100)); do
