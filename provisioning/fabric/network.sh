@@ -75,10 +75,7 @@ cmd_up() {
 }
 
 cmd_down() {
-  local name
-  for name in chaincode-maker chaincode-coop peer-maker peer-coop orderer; do
-    stop_process "$name"
-  done
+  stop_processes "${PROCESSES[@]}"
   if [[ -f "$RUN_MARKER" ]]; then
     rm -rf "$RUN_DIR"
     info "network down; removed $RUN_DIR"

@@ -99,7 +99,7 @@ start_process() {
 # to another program is never signalled.
 pid_is_ours() {
   local cmdline
-  cmdline="$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)" || return 1
+  cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline")" || return 1
   [[ "$cmdline" == *"$FABRIC_BIN/"* || "$cmdline" == *"$RUN_DIR/"* ]]
 }
 
@@ -108,25 +108,37 @@ process_alive() {
   [[ -f "$pidfile" ]] && pid_is_ours "$(cat "$pidfile")"
 }
 
-stop_process() {
-  local name="$1" pid waited=0
-  [[ -f "$PIDS/$name.pid" ]] || return 0
-  pid="$(cat "$PIDS/$name.pid")"
-  if ! pid_is_ours "$pid"; then
+# Stops the named processes together: each takes about two seconds to shut
+# down gracefully, so one after another would make `down` slow.
+stop_processes() {
+  local name pid waited=0 pids=()
+  for name in "$@"; do
+    [[ -f "$PIDS/$name.pid" ]] || continue
+    pid="$(cat "$PIDS/$name.pid")"
     rm -f "$PIDS/$name.pid"
-    return 0
-  fi
-  # setsid made the process a group leader, so this reaches its children too.
-  kill -TERM -- "-$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null && ((waited < 100)); do
+    pid_is_ours "$pid" || continue
+    # setsid made the process a group leader, so this reaches its children too.
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    pids+=("$pid")
+  done
+  while ((${#pids[@]} > 0 && waited < 100)) && any_pid_alive "${pids[@]}"; do
     sleep 0.1
     waited=$((waited + 1))
   done
-  if kill -0 "$pid" 2>/dev/null; then
-    warn "$name (pid $pid) ignored SIGTERM for 10s; sending SIGKILL"
-    kill -KILL -- "-$pid" 2>/dev/null || true
-  fi
-  rm -f "$PIDS/$name.pid"
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      warn "pid $pid ignored SIGTERM for 10s; sending SIGKILL"
+      kill -KILL -- "-$pid" 2>/dev/null || true
+    fi
+  done
+}
+
+any_pid_alive() {
+  local pid
+  for pid in "$@"; do
+    kill -0 "$pid" 2>/dev/null && return 0
+  done
+  return 1
 }
 
 # Waits until an operations endpoint answers /healthz with status OK.
