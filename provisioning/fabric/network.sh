@@ -11,11 +11,17 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
+# shellcheck source=lib/common.sh
 source "$HERE/lib/common.sh"
+# shellcheck source=lib/build.sh
 source "$HERE/lib/build.sh"
+# shellcheck source=lib/nodes.sh
 source "$HERE/lib/nodes.sh"
+# shellcheck source=lib/channel.sh
 source "$HERE/lib/channel.sh"
+# shellcheck source=lib/chaincode.sh
 source "$HERE/lib/chaincode.sh"
+# shellcheck source=lib/status.sh
 source "$HERE/lib/status.sh"
 
 require_tools() {
@@ -45,6 +51,7 @@ cmd_up() {
 
   step "building Fabric $FABRIC_RELEASE (cached after the first time)" build.log
   # The build's own progress lines go to the terminal as well: a cold build is long.
+  # shellcheck disable=SC2094 # both sides append to the log; nothing reads it
   cmd_build 2>>"$STEP_LOG" | tee -a "$STEP_LOG"
   step "generating crypto material for OrdererMSP, CoopMSP, MakerMSP" crypto.log
   check_ports_free
