@@ -12,7 +12,6 @@ from hub.keyring import Keyring
 from hub.migrate import upgrade
 from hub.models import Organisation
 from tests.hub.helpers import Chain
-from tests.hub.servers import pg_url_fresh, postgres_url, s3_bucket, s3_server  # noqa: F401
 
 
 @pytest.fixture(

@@ -47,17 +47,11 @@ def test_missing_file_is_a_domain_error(store):
 
 
 @pytest.mark.s3
-def test_s3_errors_are_translated(s3_server):
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_server.endpoint,
-        region_name=s3_server.region,
-        aws_access_key_id=s3_server.access_key,
-        aws_secret_access_key=s3_server.secret_key,
-    )
-    store = S3BlobStore("no-such-bucket-here", "", client)
+def test_s3_errors_are_translated(s3_server, s3_bucket):
+    client = s3_server.client(aws_secret_access_key="not-the-secret")
+    store = S3BlobStore(s3_bucket, "", client)
 
     with pytest.raises(BlobStoreError) as err:
         store.put(SHA, DATA, "text/plain")
 
-    assert err.value.extra["s3_code"] == "NoSuchBucket"
+    assert err.value.extra["s3_code"] in {"SignatureDoesNotMatch", "AccessDenied"}

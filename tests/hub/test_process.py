@@ -15,7 +15,7 @@ from hub.device_auth import authorization
 from shared.keys import verify
 from shared.wire import MEDIA_TYPE
 from tests.hub.helpers import Chain, coop_journey, frame
-from tests.hub.servers import free_port
+from tests.support.servers import free_port
 
 CLI = [sys.executable, "-m", "hub.cli"]
 
