@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from hub.config import HubConfig
 from hub.db import Database
@@ -20,10 +21,16 @@ from shared.errors import CocoaError
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     config = HubConfig.from_env()
+    config.home.mkdir(parents=True, exist_ok=True)
     try:
         return args.run(args, config) or 0
     except CocoaError as exc:
         print(f"error: {exc.detail} ({exc.code})", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        # Wrong URL, server down, bad credentials: say which database, not a traceback.
+        where = config.database_url.rsplit("@", 1)[-1]
+        print(f"error: cannot use the database {where}: {exc.orig}", file=sys.stderr)
         return 2
 
 

@@ -117,6 +117,13 @@ ensure_s3_server() {
 
 main() {
   local start=$SECONDS
+  # The demo runs on the embedded defaults (SQLite, local files, embedded ledger)
+  # and needs only the venv; the tests need the servers too.
+  if [ "${COCOA_SETUP_PROFILE:-test}" = demo ]; then
+    ensure_venv
+    say "done in $((SECONDS - start))s"
+    return
+  fi
   ensure_postgres
   ensure_chromium
   ensure_venv
