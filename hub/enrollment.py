@@ -41,7 +41,9 @@ def create_token(
     if role not in ROLES or role == "admin":
         raise InvalidInput(f"role must be one of {', '.join(ROLES[:-1])}", where="role")
 
-    token = secrets.token_urlsafe(24)
+    # A prefix keeps a token from starting with "-", which a shell command line
+    # would take for an option, and makes a leaked token recognisable.
+    token = "enr_" + secrets.token_urlsafe(24)
     session.add(
         EnrollmentToken(
             token_hash=token_hash(token),
