@@ -143,24 +143,27 @@ class Demo:
             for n, farmer in enumerate(farmers):
                 plot = f"{farmer}-P1"
                 kg = 180 + 37 * n + 21 * week
-                self.record("harvest", farmer=farmer, plot=plot,
-                            mass_g=kg * 1000 + 400, harvested_on=day)
-                body = {"farmer": farmer, "plot": plot, "mass_g": kg * 1000,
+                harvest = self.record("harvest", farmer=farmer, plot=plot,
+                                      mass_g=kg * 1000 + 400, harvested_on=day)
+                body = {"farmer": farmer, "plot": plot, "mass_g": kg * 1000, "harvest": harvest,
                         "grade": "grade-1" if n % 3 else "grade-2",
                         "price": kg * 1800, "currency": "XOF"}
                 attach = [certificate] if week == 0 and n == 0 else []
-                purchases.append((self.record("purchase", attach=attach, **body), kg * 1000))
+                purchases.append((self.record("purchase", attach=attach, **body), kg * 1000, farmer))
             self.record("drying", stage="fermentation",
-                        purchases=[p for p, _ in purchases[-5:]], started_on=day)
+                        purchases=[p for p, _, _ in purchases[-5:]], started_on=day)
         print(f"      {len(purchases)} purchases, {len(purchases)} harvests, 3 fermentations")
 
         self.step("tablet, offline: bag purchases into two lots and dispatch them")
-        half = len(purchases) // 2
+        # Certified beans are bagged apart so the lot keeps its certification.
+        fairtrade = {"DEMO-0001", "DEMO-0005"}
+        certified = [p for p in purchases if p[2] in fairtrade]
+        other = [p for p in purchases if p[2] not in fairtrade]
         self.lot_masses = {}
-        for chunk in (purchases[:half], purchases[half:]):
-            inputs = [{"purchase": p, "mass_g": g} for p, g in chunk]
+        for chunk in (certified, other):
+            inputs = [{"purchase": p, "mass_g": g} for p, g, _ in chunk]
             lot = self.record("lot", inputs=inputs, bags=len(chunk))
-            self.lot_masses[lot] = sum(g for _, g in chunk)
+            self.lot_masses[lot] = sum(g for _, g, _ in chunk)
         self.lots = list(self.lot_masses)
         self.shipment = self.record(
             "dispatch", lots=self.lots, to_org=MAKER, carrier="Transports Soubré", vehicle="AB-1234-CI"
@@ -249,12 +252,14 @@ def _print_trace(trace: dict) -> None:
     print(f"  batch {product['id']} by {product['manufacturer']}: "
           f"{product['units']} units, {product['units_sold']} sold")
     for lot in trace.get("cacao_batches", []):
-        print(f"  ├─ lot {lot['id']} from {lot['supplier']}: "
-              f"{lot['quantity_g'] / 1000:,.1f} kg used, {lot['remaining_g'] / 1000:,.1f} kg left")
+        cert = lot.get("certification") or "not certified"
+        print(f"  ├─ lot {lot['id']} from {lot['supplier']} ({cert}, harvested from "
+              f"{lot.get('harvest_date')}): {lot['quantity_g'] / 1000:,.1f} kg used, "
+              f"{lot['remaining_g'] / 1000:,.1f} kg left")
     plots = trace.get("plots") or []
     farmers = trace.get("farmers") or []
     print(f"  └─ grown by {len(farmers)} farmers on {len(plots)} mapped plots:")
-    for farmer in farmers:
+    for farmer in sorted(farmers, key=lambda f: f["id"]):
         own = [p for p in plots if p.get("farmer") == farmer["id"]]
         certs = ", ".join(farmer.get("certifications") or []) or "no certification"
         name = f" {farmer['name']}" if farmer.get("name") else ""
