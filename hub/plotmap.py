@@ -89,7 +89,9 @@ def plot_map(plots: list[dict], colour_by: str | None = None) -> PlotMap:
     top = (HEIGHT - FOOT - span_y * scale) / 2 + max(ys) * scale
 
     groups = sorted({colour_key(p, colour_by) for p, _ in rings})
-    colours = {g: PALETTE[i] if i < len(PALETTE) else OTHER for i, g in enumerate(groups)}
+    colours = {
+        g: PALETTE[i] if i < len(PALETTE) else OTHER for i, g in enumerate(groups)
+    }
     result.legend = [(g, colours[g]) for g in groups]
     for plot, rs in rings:
         group = colour_key(plot, colour_by)
@@ -103,7 +105,9 @@ def plot_map(plots: list[dict], colour_by: str | None = None) -> PlotMap:
 def _shape(code: str, pts: list, colour: str, group: str) -> Shape:
     kind = "point" if len(pts) == 1 else "polygon"
     xs, ys = [x for x, _ in pts], [y for _, y in pts]
-    small = kind == "polygon" and max(max(xs) - min(xs), max(ys) - min(ys)) < MIN_SHAPE_PX
+    small = (
+        kind == "polygon" and max(max(xs) - min(xs), max(ys) - min(ys)) < MIN_SHAPE_PX
+    )
     text = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
     return Shape(code, kind, text, colour, group, max(xs) + 4, min(ys) + 4, small)
 
