@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 CHART_W, CHART_H = 640, 200
-AXIS_L, AXIS_B, TOP = 52, 28, 10
+AXIS_L, AXIS_B, TOP = 52, 28, 24
 BALANCE_W, BAR_H, LABEL_W = 640, 22, 150
 # Colours of the mass-balance parts, legible on white and told apart without colour
 # too: each part is also named in the bar's title and in the table beside it.

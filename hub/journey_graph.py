@@ -35,6 +35,7 @@ class Edge:
     width: float = 1.0
     label_x: float = 0.0
     label_y: float = 0.0
+    labelled: bool = True  # False when the label would cover another; <title> stays
 
     @property
     def label(self) -> str:
@@ -220,3 +221,16 @@ def _route(graph: Graph) -> None:
         share = e.grams / heaviest if e.grams else 0.2
         e.width = round(1.5 + (MAX_EDGE_W - 1.5) * share, 1)
         e.label_x, e.label_y = (x0 + x1) / 2, (y0 + y1) / 2 - 3
+    _thin_labels(graph.edges)
+
+
+def _thin_labels(edges: list[Edge]) -> None:
+    """Hide edge labels that would sit on one already shown in the same gap."""
+    shown: list[tuple[float, float]] = []
+    for e in sorted(edges, key=lambda e: -e.grams):
+        clash = any(
+            abs(e.label_x - x) < 40 and abs(e.label_y - y) < 12 for x, y in shown
+        )
+        e.labelled = not clash
+        if not clash:
+            shown.append((e.label_x, e.label_y))

@@ -6,7 +6,7 @@ equidistant plane centred on them, so metres on the map are metres on the ground
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pyproj import Transformer
 
@@ -30,6 +30,7 @@ class Shape:
     label_x: float
     label_y: float
     marker: bool = False  # also draw a dot: the polygon is too small to see
+    labelled: bool = True
 
     @property
     def cx(self) -> str:
@@ -99,7 +100,30 @@ def plot_map(plots: list[dict], colour_by: str | None = None) -> PlotMap:
             pts = [(left + x * scale, top - y * scale) for x, y in metres[id(ring)]]
             result.shapes.append(_shape(plot["id"], pts, colours[group], group))
     result.scale_px, result.scale_text = _scale_bar(scale)
+    if result.labels:
+        result.shapes = _place_labels(result.shapes)
+    else:
+        result.shapes = [replace(s, labelled=False) for s in result.shapes]
     return result
+
+
+def _place_labels(shapes: list[Shape]) -> list[Shape]:
+    """Label each plot once, skipping labels that would cover one already placed."""
+    boxes: list[tuple[float, float, float, float]] = []
+    placed = []
+    seen: set[str] = set()
+    for s in shapes:
+        box = (s.label_x, s.label_y - 9, s.label_x + 5.6 * len(s.code), s.label_y + 2)
+        free = s.code not in seen and not any(_overlap(box, b) for b in boxes)
+        if free:
+            boxes.append(box)
+            seen.add(s.code)
+        placed.append(replace(s, labelled=free))
+    return placed
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _shape(code: str, pts: list, colour: str, group: str) -> Shape:
