@@ -6,16 +6,19 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask import session as web
-from sqlalchemy import func, select
+from markupsafe import Markup
+from sqlalchemy import select
 
-from hub import db, enrollment, trace
+from hub import dashboard as board
+from hub import db, enrollment, publicview, trace
 from hub.auth import check_login, current_caller, require
+from hub.charts import mass_balance
 from hub.errors import CsrfFailed, NotFound
+from hub.journey_graph import lot_graph, product_graph
 from hub.models import (
     CacaoBatch,
-    Device,
     EnrollmentToken,
     Organisation,
     Product,
@@ -23,8 +26,10 @@ from hub.models import (
     Rejection,
     Supplier,
     SyncBatch,
+    utcnow,
 )
-from hub.plotmap import HEIGHT, WIDTH, shapes
+from hub.plotmap import plot_map
+from hub.qr import qr_svg
 
 bp = Blueprint("console", __name__)
 
@@ -43,12 +48,7 @@ def _csrf() -> None:
 def _globals() -> dict:
     if "csrf_token" not in web:
         web["csrf_token"] = secrets.token_urlsafe(24)
-    return {
-        "csrf_token": web["csrf_token"],
-        "caller": current_caller(),
-        "map_w": WIDTH,
-        "map_h": HEIGHT,
-    }
+    return {"csrf_token": web["csrf_token"], "caller": current_caller()}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -80,15 +80,6 @@ def dashboard():
         return redirect(url_for("console.login"))
 
     session = db.session()
-    volumes = dict(
-        session.execute(select(Record.type, func.count()).group_by(Record.type)).all()
-    )
-    rejected = dict(
-        session.execute(
-            select(Rejection.device_id, func.count()).group_by(Rejection.device_id)
-        ).all()
-    )
-    devices = session.scalars(select(Device).order_by(Device.last_seen_at.desc())).all()
     batches = session.scalars(
         select(SyncBatch).order_by(SyncBatch.received_at.desc()).limit(10)
     )
@@ -98,18 +89,15 @@ def dashboard():
     lots = session.scalars(
         select(CacaoBatch).order_by(CacaoBatch.created_at.desc()).limit(20)
     )
-    pending = session.scalar(
-        select(func.count()).where(Record.ledger_status == "pending")
-    )
     return render_template(
         "dashboard.html",
-        volumes=volumes,
-        rejected=rejected,
-        devices=devices,
+        weekly=board.volumes(session),
+        devices=board.device_health(session, utcnow()),
+        counts=board.review_counts(session),
+        stored=board.stored_by_type(session),
         batches=list(batches),
         products=list(products),
         lots=list(lots),
-        pending=pending,
     )
 
 
@@ -117,14 +105,30 @@ def dashboard():
 @require()
 def product(product_id: str):
     doc = trace.product_trace(db.session(), current_caller(), product_id)
-    return render_template("product.html", t=doc, plots=shapes(doc["plots"]))
+    public = _public_url(product_id)
+    lots = [dict(lot, here_g=lot["quantity_g"]) for lot in doc["cacao_batches"]]
+    return render_template(
+        "product.html",
+        t=doc,
+        graph=product_graph(doc),
+        plotmap=plot_map(doc["plots"], request.args.get("colour")),
+        balance=mass_balance(lots),
+        public_url=public,
+        qr=Markup(qr_svg(public)),
+    )
 
 
 @bp.get("/lots/<lot_id>")
 @require()
 def lot(lot_id: str):
     doc = trace.lot_trace(db.session(), current_caller(), lot_id)
-    return render_template("lot.html", t=doc, plots=shapes(doc["plots"]))
+    return render_template(
+        "lot.html",
+        t=doc,
+        graph=lot_graph(doc),
+        plotmap=plot_map(doc["plots"], request.args.get("colour")),
+        balance=mass_balance([doc["cacao_batch"]]),
+    )
 
 
 @bp.get("/suppliers/<int:supplier_id>")
@@ -198,5 +202,10 @@ def review():
 def public_trace(product_id: str):
     """The consumer page: no login and no personal data, places at village level."""
     doc = trace.product_trace(db.session(), None, product_id)
-    villages = sorted({f["village"] for f in doc["farmers"] if f.get("village")})
-    return render_template("public.html", t=doc, villages=villages)
+    return render_template("public.html", story=publicview.story(doc))
+
+
+def _public_url(product_id: str) -> str:
+    """The address printed on packs: the hub's public URL, not the one used here."""
+    base = current_app.extensions["cocoa_config"].public_url.rstrip("/")
+    return base + url_for("console.public_trace", product_id=product_id)

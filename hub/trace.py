@@ -11,13 +11,18 @@ from hub.models import (
     CacaoBatch,
     CacaoBatchInput,
     Farmer,
+    Harvest,
     Organisation,
     Plot,
     Product,
     ProductCacaoBatch,
     Purchase,
+    Record,
     TraceEvent,
 )
+
+# Events of a lot that belong on every trace of it, whichever product it went into.
+LOT_EVENTS = ("Bagged", "Shipped", "Received", "Transferred")
 
 
 def product_trace(session: Session, caller: Caller | None, product_id: str) -> dict:
@@ -56,6 +61,8 @@ def product_trace(session: Session, caller: Caller | None, product_id: str) -> d
             for lot, link in zip(lots, links, strict=False)
         ],
         "events": _events(session, product_id=product.id),
+        "lot_events": _lot_events(session, [lot.id for lot in lots]),
+        "sales": _sales(session, product.id),
         **_origins(session, caller, lots),
     }
 
@@ -74,15 +81,20 @@ def lot_trace(session: Session, caller: Caller | None, lot_id: str) -> dict:
             caller, {lot.supplier.org_id, lot.owner_org_id, lot.holder_org_id, *actors}
         )
 
-    products = session.scalars(
-        select(ProductCacaoBatch.product_id).where(
-            ProductCacaoBatch.cacao_batch_id == lot_id
-        )
+    uses = session.execute(
+        select(ProductCacaoBatch.product_id, ProductCacaoBatch.quantity_g, Product.name)
+        .join(Product, Product.id == ProductCacaoBatch.product_id)
+        .where(ProductCacaoBatch.cacao_batch_id == lot_id)
     ).all()
     return {
         "cacao_batch": _lot_summary(session, lot),
-        "products": list(products),
+        "products": [u.product_id for u in uses],
+        "uses": [
+            {"product": u.product_id, "quantity_g": u.quantity_g, "name": u.name}
+            for u in uses
+        ],
         "events": _events(session, cacao_batch_id=lot.id),
+        "lot_events": _lot_events(session, [lot.id]),
         **_origins(session, caller, [lot]),
     }
 
@@ -101,12 +113,32 @@ def _origins(session: Session, caller: Caller | None, lots: list[CacaoBatch]) ->
     plot_pairs = {(p.org_id, p.plot_code) for p in purchases}
     farmers = _by_pairs(session, Farmer, pairs)
     plots = _by_pairs(session, Plot, plot_pairs)
+    certified = {(f.org_id, f.code): f.certifications or [] for f in farmers}
     return {
+        "inputs": [
+            {"lot": i.cacao_batch_id, "purchase": i.purchase_id, "mass_g": i.mass_g}
+            for i in inputs
+        ],
         "purchases": [_purchase(p, _personal(caller, p.org_id)) for p in purchases],
         "farmers": [_farmer(f, _personal(caller, f.org_id)) for f in farmers],
-        "plots": [_plot(p) for p in plots],
+        "plots": [
+            _plot(p, _slug(session, p.org_id), certified.get((p.org_id, p.farmer_code)))
+            for p in plots
+        ],
+        "harvest_months": _harvest_months(session, purchases),
         "purchase_events": _events(session, purchase_ids=[p.id for p in purchases]),
     }
+
+
+def _harvest_months(session: Session, purchases) -> list[str]:
+    """Months (YYYY-MM) the beans were harvested, or bought when no harvest is known."""
+    ids = [p.harvest_id for p in purchases if p.harvest_id]
+    dates = session.scalars(
+        select(Harvest.harvested_on).where(Harvest.id.in_(ids))
+    ).all()
+    months = {d.isoformat()[:7] for d in dates}
+    months |= {p.purchased_at[:7] for p in purchases if p.harvest_id is None}
+    return sorted(months)
 
 
 def _by_pairs(session: Session, model, pairs: set[tuple[int, str]]):
@@ -130,13 +162,21 @@ def _check_scope(caller: Caller, org_ids: set[int]) -> None:
 
 
 def _lot_summary(session: Session, lot: CacaoBatch) -> dict:
+    used = session.scalars(
+        select(ProductCacaoBatch.quantity_g).where(
+            ProductCacaoBatch.cacao_batch_id == lot.id
+        )
+    ).all()
     return {
         "id": lot.id,
         "supplier": lot.supplier.name,
         "supplier_location": lot.supplier.location,
         "harvest_date": lot.harvest_date.isoformat() if lot.harvest_date else None,
         "quantity_g": lot.quantity_g,
+        # Kept apart: a product trace overwrites quantity_g with the mass it used.
+        "lot_quantity_g": lot.quantity_g,
         "remaining_g": lot.remaining_g,
+        "used_g": sum(used),
         "certification": lot.certification,
         "owner": _slug(session, lot.owner_org_id),
         "holder": _slug(session, lot.holder_org_id),
@@ -166,9 +206,11 @@ def _farmer(f: Farmer, personal: bool) -> dict:
     return doc
 
 
-def _plot(p: Plot) -> dict:
+def _plot(p: Plot, org: str | None, certifications: list | None) -> dict:
     return {
         "id": p.code,
+        "org": org,
+        "certifications": certifications or [],
         "farmer": p.farmer_code,
         "geometry": p.geometry,
         "declared_area_ha": p.declared_area_ha,
@@ -186,6 +228,8 @@ def _events(
         query = query.where(TraceEvent.cacao_batch_id == cacao_batch_id)
     if purchase_ids is not None:
         query = query.where(TraceEvent.purchase_id.in_(purchase_ids))
+    rows = session.scalars(query).all()
+    proofs = _proofs(session, [e.record_id for e in rows])
     return [
         {
             "event": e.event,
@@ -193,9 +237,81 @@ def _events(
             "org": _slug(session, e.org_id),
             "record": e.record_id,
             "object": e.product_id or e.cacao_batch_id or e.purchase_id,
+            "ledger": proofs.get(e.record_id, {"status": "unknown"}),
         }
-        for e in session.scalars(query)
+        for e in rows
     ]
+
+
+def _lot_events(session: Session, lot_ids: list[str]) -> list:
+    """Shipments and receipts of `lots`: who moved how much, for the journey graph."""
+    query = (
+        select(TraceEvent)
+        .where(TraceEvent.cacao_batch_id.in_(lot_ids))
+        .where(TraceEvent.event.in_(LOT_EVENTS))
+        .order_by(TraceEvent.timestamp, TraceEvent.id)
+    )
+    rows = session.scalars(query).all()
+    proofs = _proofs(session, [e.record_id for e in rows])
+    return [
+        {
+            "event": e.event,
+            "timestamp": e.timestamp.isoformat(),
+            "org": _slug(session, e.org_id),
+            "record": e.record_id,
+            "object": e.cacao_batch_id,
+            "ledger": proofs.get(e.record_id, {"status": "unknown"}),
+            **_movement(e),
+        }
+        for e in rows
+    ]
+
+
+def _movement(e: TraceEvent) -> dict:
+    """The shipment id, destination and received mass an event carries, if any."""
+    d = e.details or {}
+    if e.event == "Shipped":
+        return {"shipment": d.get("id"), "to": d.get("to_org")}
+    if e.event == "Received":
+        masses = {i.get("lot"): i.get("mass_g") for i in d.get("lots", [])}
+        return {"shipment": d.get("shipment"), "mass_g": masses.get(e.cacao_batch_id)}
+    if e.event == "Transferred":
+        return {"to": d.get("to_org")}
+    return {}
+
+
+def _sales(session: Session, product_id: str) -> list:
+    query = select(TraceEvent).where(
+        TraceEvent.product_id == product_id, TraceEvent.event == "Sold"
+    )
+    return [
+        {
+            "id": e.details.get("id"),
+            "units": e.details.get("units", 0),
+            "buyer": e.details.get("buyer"),
+            "at": e.timestamp.isoformat(),
+        }
+        for e in session.scalars(query.order_by(TraceEvent.timestamp, TraceEvent.id))
+    ]
+
+
+def _proofs(session: Session, record_ids: list[str]) -> dict[str, dict]:
+    """Ledger status of each record: committed in a block, pending, or refused."""
+    if not record_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Record.id,
+            Record.ledger_status,
+            Record.ledger_block,
+            Record.ledger_code,
+            Record.ledger_tx,
+        ).where(Record.id.in_(set(record_ids)))
+    )
+    return {
+        rid: {"status": status, "block": block, "code": code, "tx": tx}
+        for rid, status, block, code, tx in rows
+    }
 
 
 def _slug(session: Session, org_id: int) -> str | None:
