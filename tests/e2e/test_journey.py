@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.e2e.harness import Edge, Hub, Processes
+from tests.e2e.harness import PASSWORD, Edge, Hub, Processes
 from tests.support import s3
 from tests.support.servers import REPO_ROOT
 
@@ -289,3 +291,40 @@ def test_the_product_traces_back_to_the_tablets_farmers_and_plots(journey):
     assert doc["product"]["units_sold"] == 1200
     events = [e["event"] for e in doc["events"]]
     assert "Processed" in events and "Sold" in events
+
+
+FARMER_NAMES = ("Adjoua Kouakou", "Yao N'Dri")
+FARMER_PHONES = ("+225 07 11 22 33 44", "+225 07 22 33 44 55")
+
+
+@pytest.mark.browser
+def test_console_shows_the_trace_and_the_public_page_hides_people(
+    journey, browser_page, tmp_path
+):
+    hub, page = journey.hub, browser_page
+    page.get(hub.url + "/login")
+    page.find_element(By.NAME, "username").send_keys("kofi")
+    page.find_element(By.NAME, "password").send_keys(PASSWORD)
+    page.find_element(By.CSS_SELECTOR, "form button").click()
+    WebDriverWait(page, 10).until(lambda p: "/login" not in p.current_url)
+
+    page.get(f"{hub.url}/products/{PRODUCT}")
+    page.save_screenshot(str(tmp_path / "product.png"))
+    product = page.find_element(By.TAG_NAME, "main").text
+    polygons = page.find_elements(By.CSS_SELECTOR, "svg.map polygon")
+    page.get(f"{hub.url}/t/{PRODUCT}")
+    page.save_screenshot(str(tmp_path / "public.png"))
+    public = page.find_element(By.TAG_NAME, "main").text
+    public_html = page.page_source
+
+    assert journey.lot_id in product
+    assert "Coopérative de Soubré" in product
+    assert "DEMO-0001-P1" in product and "DEMO-0002-P1" in product
+    assert len(polygons) == 2
+    # The product journey lists purchase and product events; the lot's own
+    # Shipped and Received events show on the lot page only (reported to the lead).
+    for event in ("Purchased", "Processed", "Sold"):
+        assert event in product
+    assert "Coopérative de Soubré" in public and "Processed" in public
+    for secret in FARMER_NAMES + FARMER_PHONES:
+        assert secret not in public_html
