@@ -250,5 +250,6 @@ class Edge:
             ctx.engine.dispose()
 
     def device_id(self) -> str:
-        line = self.cli("status").stdout.splitlines()[0]
-        return line.split()[1]
+        """The enrolled device's id, read from its database (no CLI start-up)."""
+        ((device,),) = self.rows("SELECT device_id FROM enrollment")
+        return device

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 from dataclasses import dataclass, field
+from typing import Self
 
 BATCH_REQUEST = b"POST /api/v1/sync/batches "
 CHUNK = 64 * 1024
@@ -27,7 +28,7 @@ class DroppingProxy:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.getsockname()[1]}"
 
-    def __enter__(self) -> DroppingProxy:
+    def __enter__(self) -> Self:
         self._server = socket.create_server(("127.0.0.1", 0))
         threading.Thread(target=self._accept, daemon=True).start()
         return self

@@ -239,9 +239,7 @@ def test_tablet_records_are_acknowledged_by_the_gateway_then_stay_so(journey):
     now = {row[4] for row in journey.tablet.journal()}
     signers = {r[0] for r in journey.tablet.rows("SELECT signer FROM receipt")}
     relay_states = {r[0] for r in journey.gateway.rows("SELECT state FROM relay")}
-    gateway_signers = {
-        r[0] for r in journey.gateway.rows("SELECT signer FROM receipt")
-    }
+    gateway_signers = {r[0] for r in journey.gateway.rows("SELECT signer FROM receipt")}
 
     # The gateway's signed receipt acknowledges the tablet's records at once; the
     # hub's receipt acknowledges them at the gateway once the hub has them.
@@ -270,7 +268,9 @@ def test_the_manufacturers_events_are_accepted_and_committed(journey):
     answers = journey.api_answers
 
     statuses = {kind: status for kind, (status, _doc) in answers.items()}
-    ledgers = {kind: doc.get("ledger", {}).get("status") for kind, (_s, doc) in answers.items()}
+    ledgers = {
+        kind: doc.get("ledger", {}).get("status") for kind, (_s, doc) in answers.items()
+    }
 
     assert statuses == {"receipt": 201, "process": 201, "sale": 201}, answers
     assert set(ledgers.values()) == {"committed"}
@@ -280,7 +280,9 @@ def test_the_product_traces_back_to_the_tablets_farmers_and_plots(journey):
     hub = journey.hub
     headers = {"Authorization": f"Bearer {journey.token}"}
 
-    answer = requests.get(f"{hub.url}/api/product/{PRODUCT}", headers=headers, timeout=30)
+    answer = requests.get(
+        f"{hub.url}/api/product/{PRODUCT}", headers=headers, timeout=30
+    )
     doc = answer.json()
 
     assert answer.status_code == 200, doc

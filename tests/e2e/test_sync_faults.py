@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 
@@ -30,7 +31,7 @@ def own_records(edge: Edge) -> list[tuple]:
 def chain_breaks(records: list[tuple]) -> list[int]:
     """Seqs whose `prev` is not the id of the record before (first is genesis)."""
     breaks = []
-    for before, record in zip(records, records[1:], strict=False):
+    for before, record in itertools.pairwise(records):
         if json.loads(record[2])["prev"] != before[1]:
             breaks.append(record[0])
     return breaks
@@ -87,9 +88,7 @@ def test_a_gateway_that_edits_a_relayed_record_gets_it_rejected(
     assert relay_state == [("rejected", "bad-signature")]
 
 
-def test_a_hub_killed_mid_sync_loses_and_doubles_nothing(
-    pg_hub, tablet_of, processes
-):
+def test_a_hub_killed_mid_sync_loses_and_doubles_nothing(pg_hub, tablet_of, processes):
     hub = pg_hub.start(processes)
     tablet = tablet_of("tablet", COCOA_EDGE_BATCH_RECORDS="50")
     tablet.enroll(hub.url, hub.enroll_token())
