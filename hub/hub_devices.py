@@ -55,7 +55,9 @@ def submit(
 
 def _locked_device(session: Session, key: DeviceKey, org: Organisation) -> Device:
     # The row lock makes concurrent API calls of one org take turns at the chain.
-    query = select(Device).where(Device.id == key.device_id).with_for_update()
+    # OF names the devices row alone: Device.org is joined eagerly by an outer
+    # join, and PostgreSQL refuses FOR UPDATE on the nullable side of one.
+    query = select(Device).where(Device.id == key.device_id).with_for_update(of=Device)
     device = session.scalar(query)
     if device is None:
         enrollment.register(
