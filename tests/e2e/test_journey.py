@@ -327,6 +327,6 @@ def test_console_shows_the_trace_and_the_public_page_hides_people(
     # Shipped and Received events show on the lot page only (reported to the lead).
     for event in ("Purchased", "Processed", "Sold"):
         assert event in product
-    assert "Coopérative de Soubré" in public and "Processed" in public
+    assert "Coopérative de Soubré" in public and "Made into chocolate" in public
     for secret in FARMER_NAMES + FARMER_PHONES:
         assert secret not in public_html
