@@ -1,9 +1,19 @@
-"""Edge: form submit → durable signed row, through a real `cocoa-edge serve`."""
+"""Edge: form submit → durable signed row, through a real `cocoa-edge serve`.
+
+Beside the edge figures it measures a bare sqlite3 commit loop (WAL,
+synchronous=FULL, one ~500-byte row per BEGIN IMMEDIATE … COMMIT) in the same
+directory: the fsync floor no edge submit can beat on this disk.
+
+    .venv/bin/python -m bench.edge_latency [--submits 1000]
+"""
 
 from __future__ import annotations
 
+import argparse
 import re
+import sqlite3
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -13,6 +23,8 @@ from bench.procs import BIN, env_with, free_port, rss_mb, run, start, stop
 
 SAMPLE = Path(__file__).parents[1] / "edge" / "sample"
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+# About the size of a signed harvest record and its signature.
+BASELINE_ROW = b"x" * 500
 
 
 def measure(workdir: Path, submits: int) -> dict:
@@ -32,13 +44,36 @@ def measure(workdir: Path, submits: int) -> dict:
     finally:
         stop(proc)
 
-    latencies.sort()
     return {
         "submits": submits,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        **_percentiles(latencies),
         "idle_rss_mb": idle_rss,
         "rss_after_mb": busy_rss,
+    }
+
+
+def sqlite_baseline(workdir: Path, commits: int) -> dict:
+    """p50/p99 of a bare durable sqlite3 commit: the disk's fsync cost, no Python app."""
+    conn = sqlite3.connect(workdir / "baseline.sqlite3", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE t (seq INTEGER PRIMARY KEY, raw BLOB)")
+    latencies = []
+    for seq in range(1, commits + 1):
+        began = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t VALUES (?, ?)", (seq, BASELINE_ROW))
+        conn.execute("COMMIT")
+        latencies.append(time.perf_counter() - began)
+    conn.close()
+    return {"commits": commits, **_percentiles(latencies)}
+
+
+def _percentiles(latencies: list[float]) -> dict:
+    latencies = sorted(latencies)
+    return {
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
     }
 
 
@@ -68,3 +103,35 @@ def _first_plot(page: str) -> tuple[str, str]:
     farmers = re.findall(r'<option value="([^"]+)"', page)
     plot = next(v for v in farmers if v.count("-P") == 1)
     return plot.rsplit("-P", 1)[0], plot
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submits", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="edge-bench-") as tmp:
+        workdir = Path(tmp)
+        floor = sqlite_baseline(workdir, args.submits)
+        edge = measure(workdir, args.submits)
+        floor_after = sqlite_baseline(workdir / "edge", args.submits)
+
+    print(
+        f"sqlite3 bare commit (WAL, FULL), before: p50 {floor['p50_ms']:.2f} ms"
+        f"  p99 {floor['p99_ms']:.2f} ms  ({floor['commits']} commits)"
+    )
+    print(
+        f"edge form submit → durable row:    p50 {edge['p50_ms']:.2f} ms"
+        f"  p99 {edge['p99_ms']:.2f} ms  ({edge['submits']} submits)"
+    )
+    print(
+        f"sqlite3 bare commit (WAL, FULL), after:  p50 {floor_after['p50_ms']:.2f} ms"
+        f"  p99 {floor_after['p99_ms']:.2f} ms"
+    )
+    print(
+        f"edge RSS: idle {edge['idle_rss_mb']:.1f} MB, "
+        f"after the submits {edge['rss_after_mb']:.1f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
