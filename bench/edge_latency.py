@@ -35,7 +35,9 @@ def measure(workdir: Path, submits: int) -> dict:
     run([cli, "import-plots", str(SAMPLE / "plots.geojson")], env)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = start([cli, "serve", "--port", str(port)], env, base + "/", workdir / "edge.log")
+    proc = start(
+        [cli, "serve", "--port", str(port)], env, base + "/", workdir / "edge.log"
+    )
     try:
         time.sleep(3)
         idle_rss = rss_mb(proc.pid)
@@ -92,10 +94,14 @@ def _submit(base: str, submits: int) -> list[float]:
             "harvested_on": "2026-11-02",
         }
         began = time.perf_counter()
-        answer = http.post(base + "/harvests/new", data=form, timeout=10, allow_redirects=False)
+        answer = http.post(
+            base + "/harvests/new", data=form, timeout=10, allow_redirects=False
+        )
         out.append(time.perf_counter() - began)
         if answer.status_code not in (302, 303):
-            raise RuntimeError(f"harvest form answered {answer.status_code}: {answer.text[:300]}")
+            raise RuntimeError(
+                f"harvest form answered {answer.status_code}: {answer.text[:300]}"
+            )
     return out
 
 
