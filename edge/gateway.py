@@ -21,10 +21,11 @@ import uuid
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import func, select
 
-from edge import projections, reqsign
+from edge import projections
 from edge.context import EdgeContext
 from edge.errors import NotAGateway, NotFound, RequestAuthFailed, RequestExpired
 from edge.models import Attachment, Farmer, Lot, PeerDevice, Plot, RelayRecord
+from shared import reqsign
 from shared.errors import CocoaError, MalformedRecord, SchemaInvalid
 from shared.keys import verify
 from shared.record import canonical, device_time, parse
