@@ -10,6 +10,7 @@ directory: the fsync floor no edge submit can beat on this disk.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sqlite3
 import statistics
@@ -41,7 +42,9 @@ def measure(workdir: Path, submits: int) -> dict:
     try:
         time.sleep(3)
         idle_rss = rss_mb(proc.pid)
+        cpu_before = cpu_s(proc.pid)
         latencies = _submit(base, submits)
+        cpu_used = cpu_s(proc.pid) - cpu_before
         busy_rss = rss_mb(proc.pid)
     finally:
         stop(proc)
@@ -51,7 +54,15 @@ def measure(workdir: Path, submits: int) -> dict:
         **_percentiles(latencies),
         "idle_rss_mb": idle_rss,
         "rss_after_mb": busy_rss,
+        "server_cpu_ms_per_submit": cpu_used * 1000 / submits,
     }
+
+
+def cpu_s(pid: int) -> float:
+    """User plus system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of proc(5); fields[0] here is field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sqlite_baseline(workdir: Path, commits: int) -> dict:
@@ -128,6 +139,10 @@ def main() -> None:
     print(
         f"edge form submit → durable row:    p50 {edge['p50_ms']:.2f} ms"
         f"  p99 {edge['p99_ms']:.2f} ms  ({edge['submits']} submits)"
+    )
+    print(
+        f"edge server CPU per submit:        {edge['server_cpu_ms_per_submit']:.2f} ms"
+        "  (wall time above includes waiting for a core on a busy machine)"
     )
     print(
         f"sqlite3 bare commit (WAL, FULL), after:  p50 {floor_after['p50_ms']:.2f} ms"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from edge.errors import AlreadyExists, MassExceeded, UnknownReference
@@ -66,8 +66,7 @@ def _check_plot(session: Session, body: dict) -> None:
 
 
 def _check_harvest(session: Session, body: dict) -> None:
-    _need_farmer(session, body["farmer"])
-    _need_plot_of(session, body["plot"], body["farmer"])
+    _need_farmer_and_plot(session, body["farmer"], body["plot"])
 
 
 def _check_drying(session: Session, body: dict) -> None:
@@ -117,21 +116,40 @@ def _check_dispatch(session: Session, body: dict) -> None:
 
 
 def _check_purchase(session: Session, body: dict) -> None:
-    _need_farmer(session, body["farmer"])
-    _need_plot_of(session, body["plot"], body["farmer"])
+    _need_farmer_and_plot(session, body["farmer"], body["plot"])
 
 
 def _need_farmer(session: Session, farmer_id: str) -> None:
-    # Column queries, not session.get: every harvest and purchase form runs these,
-    # and loading whole ORM objects (JSON fields, identity map) costs more.
-    if session.scalar(select(Farmer.id).where(Farmer.id == farmer_id)) is None:
-        raise UnknownReference(
-            f"farmer {farmer_id} is not registered on this device", where="body.farmer"
-        )
+    if session.get(Farmer, farmer_id) is None:
+        raise _no_farmer(farmer_id)
 
 
-def _need_plot_of(session: Session, plot_id: str, farmer_id: str) -> None:
-    owner = session.scalar(select(Plot.farmer).where(Plot.id == plot_id))
+def _no_farmer(farmer_id: str) -> UnknownReference:
+    return UnknownReference(
+        f"farmer {farmer_id} is not registered on this device", where="body.farmer"
+    )
+
+
+# Every harvest and purchase form waits on this check, so it is one Core query
+# for two columns instead of two ORM loads of whole rows.
+_FARMER_AND_PLOT_OWNER = select(
+    select(Farmer.id).where(Farmer.id == bindparam("farmer")).scalar_subquery(),
+    select(Plot.farmer).where(Plot.id == bindparam("plot")).scalar_subquery(),
+)
+
+
+def _need_farmer_and_plot(session: Session, farmer_id: str, plot_id: str) -> None:
+    # Core on the session's connection skips autoflush; flush so a farmer or plot
+    # added earlier in this transaction is seen.
+    session.flush()
+    params = {"farmer": farmer_id, "plot": plot_id}
+    known, owner = session.connection().execute(_FARMER_AND_PLOT_OWNER, params).one()
+    if known is None:
+        raise _no_farmer(farmer_id)
+    _need_plot_of(plot_id, owner, farmer_id)
+
+
+def _need_plot_of(plot_id: str, owner: str | None, farmer_id: str) -> None:
     if owner is None:
         raise UnknownReference(
             f"plot {plot_id} is not registered on this device", where="body.plot"
