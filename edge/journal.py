@@ -92,6 +92,7 @@ def append(
             "type": rtype,
             "raw": signed.raw,
             "signature": signed.signature,
+            "state": RecordState.PENDING,
         },
     )
     projections.apply(session, rtype, body, record.id)
