@@ -15,7 +15,7 @@ from edge import journal, schema
 from edge.config import EdgeConfig
 from edge.db import make_engine, make_sessions, transaction
 from edge.errors import AlreadyExists, NotEnrolled, NotInitialised
-from edge.models import Attachment, Enrollment, JournalRecord, SyncStatus
+from edge.models import Attachment, Enrollment, SyncStatus
 from shared.keys import DeviceKey
 
 
@@ -45,7 +45,7 @@ class EdgeContext:
         with transaction(self.sessions) as session:
             yield session
 
-    def append(self, rtype: str, body: dict) -> JournalRecord:
+    def append(self, rtype: str, body: dict) -> journal.Appended:
         """Sign and commit one record; returns only after the commit."""
         with self.transaction() as session:
             return journal.append(session, self.key, rtype, body)

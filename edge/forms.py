@@ -13,8 +13,6 @@ from decimal import Decimal, InvalidOperation
 
 from werkzeug.datastructures import MultiDict
 
-from shared import geo
-
 
 @dataclass
 class Parsed:
@@ -50,6 +48,10 @@ def plot(form: MultiDict) -> Parsed:
     out.put("declared_area_ha", declared)
     geometry = _geometry(form, out)
     if geometry is not None:
+        # Loaded on the first plot form, not at start: shapely and pyproj cost
+        # ~26 MB resident that an idle edge should not carry.
+        from shared import geo
+
         check = geo.check_plot(geometry, declared)
         for issue in check.issues:
             if issue.severity == geo.REJECT:

@@ -18,14 +18,14 @@ import hashlib
 import logging
 import uuid
 
-import requests
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import func, select
 
-from edge import projections, reqsign
+from edge import projections
 from edge.context import EdgeContext
 from edge.errors import NotAGateway, NotFound, RequestAuthFailed, RequestExpired
 from edge.models import Attachment, Farmer, Lot, PeerDevice, Plot, RelayRecord
+from shared import reqsign
 from shared.errors import CocoaError, MalformedRecord, SchemaInvalid
 from shared.keys import verify
 from shared.record import canonical, device_time, parse
@@ -296,6 +296,9 @@ def enroll_proxy():
     with ctx.transaction() as session:
         hub_url = ctx.require_enrollment(session).hub_url
     timeouts = (ctx.config.connect_timeout_s, ctx.config.read_timeout_s)
+    # Loaded here, not at start: ~5 MB resident that only a relayed enrollment needs.
+    import requests
+
     try:
         upstream = requests.post(
             hub_url + "/api/v1/devices/enroll",

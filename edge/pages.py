@@ -13,10 +13,11 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as cookie_session
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from edge import forms, importer, journal, sync
+from edge import forms, journal
 from edge.context import EdgeContext
 from edge.errors import AlreadyExists, MassExceeded, UnknownReference
 from edge.models import Farmer, JournalRecord, Lot, Plot, Purchase
@@ -26,6 +27,7 @@ from shared.record import parse
 bp = Blueprint("pages", __name__)
 # Errors a person can fix by changing what they typed; anything else is a problem page.
 FIXABLE = (SchemaInvalid, UnknownReference, AlreadyExists, MassExceeded)
+MAX_FLASHES = 5
 
 
 def edge() -> EdgeContext:
@@ -111,15 +113,24 @@ def _record_form(template: str, rtype: str, parse_form: Callable):
     return render_template(template, form=form, errors=parsed.errors, **choices), status
 
 
-def _saved(row: JournalRecord, warnings: list[str]):
-    body = parse(row.raw).body
+def _saved(row: journal.Appended, warnings: list[str]):
     # The row is committed by now: EdgeContext.append returns after the commit.
-    flash(
-        f"Saved and signed: {row.type} {body.get('id', '')} (record {row.seq}).", "ok"
+    _flash(
+        f"Saved and signed: {row.type} {row.body.get('id', '')} (record {row.seq}).",
+        "ok",
     )
     for warning in warnings:
-        flash(warning, "warning")
+        _flash(warning, "warning")
     return redirect(url_for(".home"))
+
+
+def _flash(message: str, category: str) -> None:
+    """Flash a message, keeping only the newest few in the session cookie."""
+    flash(message, category)
+    # A client that posts without following the redirect never reads its messages;
+    # unbounded, they grow the signed cookie on every submit (and past the 4 KB a
+    # browser keeps), and every request then pays to verify and re-sign it.
+    del cookie_session["_flashes"][:-MAX_FLASHES]
 
 
 def _choices(session) -> dict:
@@ -162,6 +173,8 @@ def sync_page():
 
 @bp.post("/sync")
 def sync_now():
+    from edge import sync  # with requests, ~5 MB an edge run --no-scheduler never needs
+
     started = sync.start_background(edge())
     if started:
         flash("Sync started.", "ok")
@@ -172,6 +185,9 @@ def sync_now():
 
 @bp.route("/import", methods=["GET", "POST"])
 def import_page():
+    # The importer brings shapely and pyproj (~26 MB resident): only this page pays.
+    from edge import importer
+
     reports = []
     if request.method == "POST":
         ctx = edge()

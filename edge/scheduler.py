@@ -10,7 +10,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from edge import sync
 from edge.context import EdgeContext
 from edge.models import SyncState
 
@@ -60,6 +59,8 @@ class SyncScheduler:
         self.scheduler.shutdown(wait=False)
 
     def run(self) -> None:
+        from edge import sync  # see plan_retry
+
         try:
             sync.run_sync(self.ctx)
         except Exception:
@@ -70,8 +71,7 @@ class SyncScheduler:
         """Schedule the next retry if the last sync failed and records still wait."""
         with self.ctx.transaction() as session:
             status = self.ctx.sync_status(session)
-            waiting = sync.waiting_count(session)
-            if status.state not in RETRY_STATES or not waiting:
+            if status.state not in RETRY_STATES or not _waiting(session):
                 status.next_retry_at = None
                 return None
             when = datetime.now(UTC) + timedelta(seconds=retry_delay(status.attempt))
@@ -85,3 +85,11 @@ class SyncScheduler:
             extra={"at": when.isoformat(), "attempt": status.attempt},
         )
         return when
+
+
+def _waiting(session) -> int:
+    # The sync module brings requests (~5 MB resident); an idle edge whose last
+    # sync went well loads it only when the nightly job or a person starts one.
+    from edge import sync
+
+    return sync.waiting_count(session)

@@ -23,7 +23,6 @@ from urllib.parse import quote, urlsplit
 import requests
 from sqlalchemy import func, select
 
-from edge import reqsign
 from edge.context import EdgeContext
 from edge.errors import SyncBusy
 from edge.models import (
@@ -41,6 +40,7 @@ from edge.models import (
     utcnow,
 )
 from edge.projections import next_rev
+from shared import reqsign
 from shared.errors import CocoaError
 from shared.keys import verify
 from shared.record import SignedRecord

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -40,11 +41,13 @@ class DeviceKey:
         """A fixed key for test vectors and benchmarks; never for a real device."""
         return cls(Ed25519PrivateKey.from_private_bytes(seed))
 
-    @property
+    # Cached: every signed record names the device, and deriving the public key
+    # and its hash again each time showed up in the edge's per-record profile.
+    @cached_property
     def public_raw(self) -> bytes:
         return self.private.public_key().public_bytes(RAW, RAW_PUB)
 
-    @property
+    @cached_property
     def device_id(self) -> str:
         return device_id_for(self.public_raw)
 

@@ -16,7 +16,7 @@ from typing import Self
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
-from edge import reqsign
+from shared import reqsign
 from shared.keys import DeviceKey, device_id_for, verify
 from shared.record import GENESIS, canonical, device_time, parse
 from shared.wire import decode_batch

@@ -83,6 +83,29 @@ def test_purchase_needs_a_known_plot_of_that_farmer(ctx, farmer_and_plot):
     assert err.value.where == "body.plot"
 
 
+def test_harvest_of_an_unknown_farmer_names_the_farmer(ctx, farmer_and_plot):
+    _farmer, plot = farmer_and_plot
+
+    with pytest.raises(UnknownReference) as err:
+        ctx.append("harvest", harvest_body("F-404", plot))
+
+    assert err.value.where == "body.farmer"
+
+
+def test_harvest_on_another_farmers_plot_is_refused(ctx, farmer_and_plot):
+    _farmer, plot = farmer_and_plot
+    ctx.append("farmer", {"id": "F-2", "name": "Yao Kra"})
+
+    with pytest.raises(UnknownReference) as err:
+        ctx.append("harvest", harvest_body("F-2", plot))
+
+    with ctx.transaction() as session:
+        last = journal.head(session)
+    assert err.value.where == "body.plot"
+    assert "belongs to farmer F-1" in err.value.detail
+    assert last.type == "farmer"
+
+
 def test_lot_cannot_take_more_than_remains(ctx, farmer_and_plot):
     farmer, plot = farmer_and_plot
     bought = ctx.append("purchase", purchase_body(farmer, plot, 10))
@@ -131,3 +154,22 @@ def test_every_connection_is_wal_and_fully_synchronous(ctx):
 
     assert mode == "wal"
     assert sync == 2  # FULL
+
+
+def test_a_harvest_sees_a_farmer_and_plot_signed_in_the_same_transaction(ctx):
+    plot = {
+        "id": "F-7-P1",
+        "farmer": "F-7",
+        "geometry": {"type": "Point", "coordinates": [-6.58, 5.40]},
+        "gps_accuracy_m": 5,
+    }
+
+    with ctx.transaction() as session:
+        journal.append(session, ctx.key, "farmer", {"id": "F-7", "name": "Adjoa"})
+        journal.append(session, ctx.key, "plot", plot)
+        harvest = journal.append(
+            session, ctx.key, "harvest", harvest_body("F-7", "F-7-P1")
+        )
+
+    assert harvest.seq == 3
+    assert harvest.body["plot"] == "F-7-P1"

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from edge.app import create_app
 from edge.models import Farmer, JournalRecord
+from edge.pages import MAX_FLASHES
 
 MARKUP = '<script>alert("x")</script> Kone'
 
@@ -184,3 +185,18 @@ def test_sync_page_shows_progress_while_syncing(client, ctx):
     assert "records 3/10" in page
     assert "timed out" in page
     assert "Sync now" in page
+
+
+def test_unread_messages_do_not_pile_up_in_the_session(client, farmer_and_plot):
+    farmer, plot = farmer_and_plot
+    token = csrf_token(client, "/harvests/new")
+    form = {"csrf_token": token, "farmer": farmer, "plot": plot}
+    form |= {"kg": "3", "harvested_on": "2026-11-02"}
+
+    for _ in range(MAX_FLASHES + 4):
+        client.post("/harvests/new", data=form)
+
+    with client.session_transaction() as cookie:
+        messages = [text for _category, text in cookie["_flashes"]]
+    assert len(messages) == MAX_FLASHES
+    assert f"(record {2 + MAX_FLASHES + 4})" in messages[-1]

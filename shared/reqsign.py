@@ -1,4 +1,7 @@
-"""Request signatures of docs/sync-protocol.md: `Authorization: CocoaDevice ...`."""
+"""Request signatures of docs/sync-protocol.md: `Authorization: CocoaDevice ...`.
+
+Devices sign each sync request; the hub and a gateway check it. No I/O here.
+"""
 
 from __future__ import annotations
 
@@ -43,9 +46,9 @@ class SignedRequest:
         data = signing_string(method, path, self.ts, body)
         return verify(public_raw, self.signature, data)
 
-    def fresh(self, now: float | None = None) -> bool:
+    def fresh(self, now: float | None = None, max_skew_s: int = MAX_SKEW_S) -> bool:
         now = time.time() if now is None else now
-        return abs(now - self.ts) <= MAX_SKEW_S
+        return abs(now - self.ts) <= max_skew_s
 
 
 def parse_authorization(header: str | None) -> SignedRequest | None:
