@@ -12,10 +12,14 @@ import base64
 import binascii
 import functools
 import json
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from shared.conformance import load, scenario_files
+from shared.conformance import load, run_scenario, scenario_files
 from tests.fabric.network import FabricNetwork, Org
 from tests.fabric.peer_cli import ChaincodeError, Client, TransactionInvalid
 
@@ -33,6 +37,16 @@ TX_FIELDS = ("tx_id", "time")
 # member's identity with the same admin flag plays it; the chaincode decides
 # those steps before it looks at the caller's MSP id.
 STAND_IN_ORG = "coop"
+# Parallel `peer chaincode query` processes when reading a whole final state.
+READERS = 4
+OUTSIDER_CRYPTO = """\
+PeerOrgs:
+  - Name: Other
+    Domain: other.cocoa.test
+    EnableNodeOUs: true
+    Users:
+      Count: 1
+"""
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +97,48 @@ def test_final_state_is_the_one_the_scenario_lists(stem, replay, namespaces):
     for key, fields in scenario["expect_state"].items():
         assert state[key] is not None, f"{key} is not in the state"
         assert {f: state[key].get(f) for f in fields} == fields, key
+
+
+@pytest.mark.parametrize("stem", [p.stem for p in SCENARIOS])
+def test_public_state_matches_the_embedded_ledger(stem, replay, namespaces):
+    _, embedded = run_scenario(load(_path(stem)))
+    replay(stem)
+    reader = Client(namespaces[stem], namespaces[stem].orgs["maker"], "User1")
+    keys = sorted(k for k in embedded.values if not k.startswith("pvt/"))
+
+    with ThreadPoolExecutor(READERS) as pool:
+        on_fabric = dict(zip(keys, pool.map(lambda k: read_asset(reader, k), keys)))
+
+    for key in keys:
+        assert without_tx(on_fabric[key]) == without_tx(embedded.values[key]), key
+
+
+def test_each_definition_keeps_its_own_state(fabric_network, fabric_define):
+    first, second = NAMESPACE_PREFIX + "isolation-a", NAMESPACE_PREFIX + "isolation-b"
+    fabric_define(first, second)
+    one, two = (fabric_network.with_chaincode(n) for n in (first, second))
+
+    Client(one, one.orgs["coop"], "Admin").invoke("RegisterOrg", "coop-soubre")
+
+    reader_one = Client(one, one.orgs["maker"], "User1")
+    reader_two = Client(two, two.orgs["maker"], "User1")
+    assert read_asset(reader_one, "org/coop-soubre") == {
+        "slug": "coop-soubre",
+        "msp": "CoopMSP",
+    }
+    assert read_asset(reader_two, "org/coop-soubre") is None
+
+
+def test_an_outsider_identity_never_reaches_the_chaincode(fabric_network, tmp_path):
+    network = fabric_network
+    outsider = outsider_org(network, tmp_path)
+    client = Client(network, outsider, "Admin")
+
+    with pytest.raises(RuntimeError) as refused:
+        client.invoke("RegisterOrg", "coop-daloa", endorsers=("coop",))
+
+    denied = f"access denied: channel [{network.channel}] creator org unknown"
+    assert denied in str(refused.value)
 
 
 def play(network: FabricNetwork, step: dict) -> dict | list[dict]:
@@ -174,6 +230,35 @@ def read_asset(client: Client, key: str) -> dict | None:
         if exc.code == "unknown-asset":
             return None
         raise
+
+
+def without_tx(value: dict | None) -> dict | None:
+    """A state value without the fields its transaction sets."""
+    if value is None:
+        return None
+
+    return {k: v for k, v in value.items() if k not in TX_FIELDS}
+
+
+def outsider_org(network: FabricNetwork, workdir: Path) -> Org:
+    """An MSP the channel does not know (OtherMSP), talking to the coop's peer."""
+    config = workdir / "crypto-config.yaml"
+    config.write_text(OUTSIDER_CRYPTO)
+    subprocess.run(
+        [str(network.bin_dir / "cryptogen"), "generate"]
+        + ["--config", str(config), "--output", str(workdir / "crypto")],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    users = workdir / "crypto/peerOrganizations/other.cocoa.test/users"
+    return replace(
+        network.orgs[STAND_IN_ORG],
+        key="other",
+        msp_id="OtherMSP",
+        admin_msp=users / "Admin@other.cocoa.test/msp",
+        user_msp=users / "User1@other.cocoa.test/msp",
+    )
 
 
 def _path(stem: str):
