@@ -5,6 +5,9 @@
 #   network.sh up       start orderer, two peers, channel and chaincode
 #   network.sh down     stop every process and remove all network state
 #   network.sh status   show what runs
+#   network.sh define NAME...
+#                       commit more definitions of the installed chaincode,
+#                       each with a ledger namespace of its own
 #
 # Every setting is an environment variable; see README.md beside this file.
 set -euo pipefail
@@ -100,7 +103,8 @@ main() {
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
-    *) die "usage: network.sh build|up|down|status" ;;
+    define) shift && cmd_define "$@" ;;
+    *) die "usage: network.sh build|up|down|status|define NAME..." ;;
   esac
 }
 

@@ -45,12 +45,7 @@ def fabric_network(request, tmp_path_factory):
         pytest.skip(problem)
 
     run_dir = tmp_path_factory.mktemp("fabric") / "network"
-    env = os.environ | {
-        "COCOA_FABRIC_RUN": str(run_dir),
-        "COCOA_FABRIC_PORT_BASE": os.environ.get(
-            "COCOA_FABRIC_PORT_BASE", TEST_PORT_BASE
-        ),
-    }
+    env = _network_env(run_dir)
     progress = _progress_printer(request.config)
     logs = tmp_path_factory.getbasetemp() / "fabric-logs"
 
@@ -68,6 +63,29 @@ def fabric_network(request, tmp_path_factory):
         pytest.fail(stopped, pytrace=False)
 
 
+@pytest.fixture(scope="session")
+def fabric_define(request, fabric_network):
+    """A function that commits chaincode definitions: `fabric_define(*names)`."""
+    env = _network_env(fabric_network.run_dir)
+    progress = _progress_printer(request.config)
+
+    def define(*names: str) -> None:
+        failed = _network_sh("define", env, progress, *names)
+        if failed is not None:
+            pytest.fail(failed, pytrace=False)
+
+    return define
+
+
+def _network_env(run_dir: Path) -> dict[str, str]:
+    return os.environ | {
+        "COCOA_FABRIC_RUN": str(run_dir),
+        "COCOA_FABRIC_PORT_BASE": os.environ.get(
+            "COCOA_FABRIC_PORT_BASE", TEST_PORT_BASE
+        ),
+    }
+
+
 def _progress_printer(config):
     """Print to the terminal past pytest's output capture, which holds fixtures'."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -82,11 +100,11 @@ def _progress_printer(config):
     return show
 
 
-def _network_sh(command: str, env: dict, progress) -> str | None:
+def _network_sh(command: str, env: dict, progress, *args: str) -> str | None:
     """Run network.sh, echo its progress; on failure, a message with the tail."""
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     with subprocess.Popen(
-        [str(NETWORK_SH), command],
+        [str(NETWORK_SH), command, *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

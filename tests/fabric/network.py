@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -31,6 +31,10 @@ class FabricNetwork:
     orderer_address: str
     orderer_tls_ca: Path
     orgs: dict[str, Org]
+
+    def with_chaincode(self, name: str) -> FabricNetwork:
+        """The same network, talking to another chaincode definition."""
+        return replace(self, chaincode=name)
 
     @classmethod
     def load(cls, path: Path) -> FabricNetwork:

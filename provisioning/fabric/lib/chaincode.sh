@@ -91,7 +91,7 @@ orderer_flags() {
 }
 
 definition_flags() {
-  DEFINITION_FLAGS=(--channelID "$CHANNEL" --name "$CC_NAME"
+  DEFINITION_FLAGS=(--channelID "$CHANNEL" --name "${1:-$CC_NAME}"
     --version "$CC_VERSION" --sequence "$CC_SEQUENCE"
     --signature-policy "$CC_POLICY")
   if [[ -n "$CC_COLLECTIONS" ]]; then
@@ -137,4 +137,58 @@ query_chaincode_health() {
       sleep 1
     done
   done
+}
+
+# A chaincode name Fabric accepts (its lifecycle refuses anything else).
+CC_NAME_RE='^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$'
+
+# Commits one more definition, NAME, backed by the package already installed and
+# the chaincode servers already running. The peer keeps world state, private
+# data and history per chaincode name, so each definition starts from an empty
+# ledger of its own while the same servers answer for all of them.
+define_chaincode() {
+  local name="$1" org pid pids=()
+  STEP_LOG="$LOGS/define-$name.log"
+  if peer_as coop Admin lifecycle chaincode querycommitted \
+    --channelID "$CHANNEL" --name "$name" >/dev/null 2>&1; then
+    info "chaincode $name is defined already"
+    return 0
+  fi
+
+  orderer_flags
+  definition_flags "$name"
+  all_peer_flags
+  # Approvals of one name by two orgs touch separate keys; they run together.
+  for org in "${ORGS[@]}"; do
+    logged peer_as "$org" Admin lifecycle chaincode approveformyorg \
+      "${ORDERER_FLAGS[@]}" "${DEFINITION_FLAGS[@]}" \
+      --package-id "$(package_id "$org")" --waitForEvent &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" || die "approving $name failed; see $STEP_LOG"
+  done
+  logged peer_as coop Admin lifecycle chaincode commit \
+    "${ORDERER_FLAGS[@]}" "${DEFINITION_FLAGS[@]}" "${PEER_FLAGS[@]}" --waitForEvent ||
+    die "committing $name failed; see $STEP_LOG"
+  info "chaincode $name defined on channel $CHANNEL"
+}
+
+cmd_define() {
+  local name pid failed=0 pids=()
+  (($# > 0)) || die "usage: network.sh define NAME [NAME...]"
+  for name in "$@"; do
+    [[ "$name" =~ $CC_NAME_RE ]] || die "$name is not a chaincode name Fabric accepts"
+  done
+  network_running || die "the network is not up; run network.sh up first"
+
+  # Definitions of different names never conflict, so they are ordered together.
+  for name in "$@"; do
+    define_chaincode "$name" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" || failed=$((failed + 1))
+  done
+  ((failed == 0)) || die "$failed of $# definitions failed; logs in $LOGS/define-*.log"
 }
