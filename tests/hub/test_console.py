@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from hub import auth
+from hub import auth, units
 from hub.db import database
-from hub.models import Device, Organisation, utcnow
+from hub.models import Device, Organisation, Supplier, utcnow
 from tests.hub.console_app import PASSWORD, Tags, login, seeded_hub, sync
 
 
@@ -237,3 +237,95 @@ def test_org_scope_still_applies_to_console_pages(seeded):
     assert answer.status_code == 403
     with app.app_context(), database().session() as session:
         assert session.scalar(select(Organisation).where(Organisation.slug == "shop-x"))
+
+
+def test_product_trace_has_its_lots_shipments_and_receipts_once_per_record(seeded):
+    app, _ = seeded
+    client = app.test_client()
+    login(client, "auditor")
+
+    doc = client.get("/api/product/BAR-2026-041").json
+    page = client.get("/products/BAR-2026-041").text
+
+    kinds = [e["event"] for e in doc["events"]]
+    processed = next(e for e in doc["events"] if e["event"] == "Processed")
+    shipped = {e["record"] for e in doc["events"] if e["event"] == "Shipped"}
+    assert kinds.count("Processed") == 1  # one record, two input lots
+    assert processed["objects"] == ["BAR-2026-041"]
+    assert kinds.count("Received") == 2 and len(shipped) == 2  # Soubré and Méagui
+    assert "Bagged" in kinds and "Sold" in kinds
+    assert len({(e["record"], e["event"]) for e in doc["events"]}) == len(kinds)
+    assert len(doc["lot_events"]) > len(shipped)  # per lot, for the graph
+    ledger = page[page.index('id="events"') :]
+    assert "<td>Shipped</td>" in ledger and "<td>Received</td>" in ledger
+    assert ledger.count("<td>Processed</td>") == 1
+
+
+def test_product_page_names_the_supplier_of_each_cacao_batch(seeded):
+    app, _ = seeded
+    client = app.test_client()
+    login(client, "auditor")
+
+    page = client.get("/products/BAR-2026-041").text
+
+    rows = dict(
+        re.findall(
+            r'<td><a href="/lots/(LOT-[^"]+)">[^<]+</a></td><td>([^<]+)</td>', page
+        )
+    )
+    assert rows == {"LOT-SOU-1": "Coop Soubré", "LOT-MEA-1": "Coop Méagui"}
+
+
+@pytest.mark.parametrize(
+    ("grams", "text"),
+    [
+        (1_650_000, "1,650 kg"),
+        (12_500, "12.5 kg"),
+        (400_000, "400 kg"),
+        (1_650_040, "1,650 kg"),
+        (0, "0 kg"),
+    ],
+)
+def test_weights_read_as_kilograms_with_a_decimal_only_when_needed(grams, text):
+    shown = units.kg(grams)
+
+    assert shown == text
+
+
+def test_no_page_shows_a_weight_with_a_trailing_zero_decimal(seeded):
+    app, _ = seeded
+    client = app.test_client()
+    login(client, "admin")
+    with app.app_context(), database().session() as session:
+        supplier = session.scalar(select(Supplier.id).limit(1))
+
+    pages = {
+        url: client.get(url).text
+        for url in (
+            "/",
+            "/products/BAR-2026-041",
+            "/lots/LOT-SOU-1",
+            f"/suppliers/{supplier}",
+        )
+    }
+
+    for url, text in pages.items():
+        assert not re.search(r"\d\.0(?: kg|</td>|<)", text), url
+    assert re.search(r"\d,\d{3}(?:\.[1-9])? kg", pages["/lots/LOT-SOU-1"])
+
+
+def test_weekly_volumes_count_purchases_by_device_time_with_a_caveat(seeded):
+    app, _ = seeded
+    client = app.test_client()
+    login(client, "admin")
+    this_monday = date.today() - timedelta(days=date.today().weekday())
+
+    page = client.get("/")
+    tags = Tags(page.text)
+
+    weeks = [t for t in tags.titles if t.startswith("week of ")]
+    # The season's purchases were signed from 7 September 2026 on (a Monday), and
+    # reached this hub today.
+    assert weeks[0].startswith("week of 2026-09-07:")
+    assert not any(t.startswith(f"week of {this_monday}") for t in weeks)
+    assert "Device clocks are untrusted evidence" in page.text
