@@ -70,7 +70,9 @@ def volumes(session: Session, caller: Caller) -> BarChart:
     return weekly_kg([(d, int(g or 0)) for d, g in rows])
 
 
-def device_health(session: Session, caller: Caller, now: datetime) -> list:
+def device_health(
+    session: Session, caller: Caller, now: datetime
+) -> list[DeviceHealth]:
     """Each visible device with its last contact judged, records waiting and refused."""
     pending = _per_device(session, Record.ledger_status == "pending")
     held = _per_device(session, Record.status == "quarantined")
