@@ -6,6 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from hub.units import kg, kg_value
+
 CHART_W, CHART_H = 640, 200
 AXIS_L, AXIS_B, TOP = 52, 28, 24
 BALANCE_W, BAR_H, LABEL_W = 640, 22, 150
@@ -48,7 +50,7 @@ def weekly_kg(days: list[tuple[str, int]]) -> BarChart:
     for day, grams in days:
         d = date.fromisoformat(day[:10])
         weeks[d - timedelta(days=d.weekday())] += grams or 0
-    chart = BarChart(total=f"{sum(weeks.values()) / 1000:,.0f} kg")
+    chart = BarChart(total=kg(sum(weeks.values())))
     if not weeks:
         return chart
 
@@ -58,8 +60,8 @@ def weekly_kg(days: list[tuple[str, int]]) -> BarChart:
     plot_h = CHART_H - AXIS_B - TOP
     slot = (CHART_W - AXIS_L) / len(span)
     for i, monday in enumerate(span):
-        value = weeks.get(monday, 0) / 1000
-        h = plot_h * value / top
+        grams = weeks.get(monday, 0)
+        h = plot_h * grams / 1000 / top
         label = monday.strftime("%d %b") if _labelled(i, len(span)) else ""
         bar = Bar(
             AXIS_L + i * slot + slot * 0.15,
@@ -67,7 +69,7 @@ def weekly_kg(days: list[tuple[str, int]]) -> BarChart:
             slot * 0.7,
             h,
             label,
-            f"week of {monday.isoformat()}: {value:,.0f} kg",
+            f"week of {monday.isoformat()}: {kg(grams)}",
         )
         chart.bars.append(bar)
     chart.ticks = [(TOP + plot_h * (1 - f), f"{top * f:,.0f}") for f in (0, 0.5, 1)]
@@ -104,6 +106,7 @@ class BalanceRow:
     kg_used: str
     kg_left: str
     segments: list[Segment]
+    supplier: str = ""
 
 
 @dataclass
@@ -131,17 +134,18 @@ def mass_balance(lots: list[dict]) -> Balance:
         for key, name, colour in result.legend:
             grams = parts[key]
             if grams > 0:
-                title = f"{lot['id']}: {grams / 1000:,.1f} kg {name}"
+                title = f"{lot['id']}: {kg(grams)} {name}"
                 segments.append(Segment(key, colour, x, grams * scale, title))
                 x += grams * scale
         result.rows.append(
             BalanceRow(
                 lot["id"],
                 4 + i * (BAR_H + 8),
-                f"{lot['lot_quantity_g'] / 1000:,.1f}",
-                f"{lot.get('used_g', 0) / 1000:,.1f}",
-                f"{lot['remaining_g'] / 1000:,.1f}",
+                kg_value(lot["lot_quantity_g"]),
+                kg_value(lot.get("used_g", 0)),
+                kg_value(lot["remaining_g"]),
                 segments,
+                lot.get("supplier") or "",
             )
         )
     return result

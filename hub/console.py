@@ -12,20 +12,18 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from hub import dashboard as board
-from hub import db, enrollment, publicview, trace
+from hub import db, enrollment, publicview, scope, trace, units
 from hub.auth import check_login, current_caller, require
 from hub.charts import mass_balance
-from hub.errors import CsrfFailed, NotFound
+from hub.errors import CsrfFailed, Forbidden, NotFound
 from hub.journey_graph import lot_graph, product_graph
 from hub.models import (
     CacaoBatch,
     EnrollmentToken,
     Organisation,
-    Product,
     Record,
     Rejection,
     Supplier,
-    SyncBatch,
     utcnow,
 )
 from hub.plotmap import plot_map
@@ -42,6 +40,16 @@ def _csrf() -> None:
     sent = request.form.get("csrf_token", "")
     if not hmac.compare_digest(sent, web.get("csrf_token", "")):
         raise CsrfFailed("reload the page and send the form again")
+
+
+@bp.app_template_filter("kg")
+def _kg(grams) -> str:
+    return units.kg(grams)
+
+
+@bp.app_template_filter("kg_value")
+def _kg_value(grams) -> str:
+    return units.kg_value(grams)
 
 
 @bp.app_context_processor
@@ -76,28 +84,20 @@ def logout():
 
 @bp.get("/")
 def dashboard():
-    if current_caller() is None:
+    caller = current_caller()
+    if caller is None:
         return redirect(url_for("console.login"))
 
     session = db.session()
-    batches = session.scalars(
-        select(SyncBatch).order_by(SyncBatch.received_at.desc()).limit(10)
-    )
-    products = session.scalars(
-        select(Product).order_by(Product.produced_at.desc()).limit(20)
-    )
-    lots = session.scalars(
-        select(CacaoBatch).order_by(CacaoBatch.created_at.desc()).limit(20)
-    )
     return render_template(
         "dashboard.html",
-        weekly=board.volumes(session),
-        devices=board.device_health(session, utcnow()),
-        counts=board.review_counts(session),
-        stored=board.stored_by_type(session),
-        batches=list(batches),
-        products=list(products),
-        lots=list(lots),
+        weekly=board.volumes(session, caller),
+        devices=board.device_health(session, caller, utcnow()),
+        counts=board.review_counts(session, caller),
+        stored=board.stored_by_type(session, caller),
+        batches=board.recent_batches(session, caller),
+        products=board.recent_products(session, caller),
+        lots=board.recent_lots(session, caller),
     )
 
 
@@ -135,12 +135,20 @@ def lot(lot_id: str):
 @require()
 def supplier(supplier_id: int):
     session = db.session()
+    caller = current_caller()
     row = session.get(Supplier, supplier_id)
     if row is None:
         raise NotFound(f"no supplier {supplier_id}")
+
     lots = session.scalars(
-        select(CacaoBatch).where(CacaoBatch.supplier_id == supplier_id)
+        select(CacaoBatch).where(
+            CacaoBatch.supplier_id == supplier_id, scope.lots(caller)
+        )
     ).all()
+    # A supplier is shown to those who work with it: its own people, or anyone
+    # who may see one of its lots.
+    if not (caller.reads_all or caller.org_id == row.org_id or lots):
+        raise Forbidden("this supplier is not one your organisation works with")
     return render_template("supplier.html", supplier=row, lots=lots)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hub.units import kg
+
 COLUMNS = ("Plots", "Purchases", "Cacao batches", "Shipments", "Products", "Sales")
 NODE_W, NODE_H = 136, 40
 COL_GAP, ROW_GAP = 64, 12
@@ -57,13 +59,6 @@ class Graph:
     def edge(self, src: str, dst: str, grams: int = 0, units: int = 0) -> None:
         if src in self.nodes and dst in self.nodes:
             self.edges.append(Edge(src, dst, grams, units))
-
-
-def kg(grams: int) -> str:
-    """Grams as kilograms for people: `1,234.5 kg`, no trailing `.0`."""
-    value = grams / 1000
-    text = f"{value:,.1f}" if value % 1 else f"{value:,.0f}"
-    return f"{text} kg"
 
 
 def product_graph(doc: dict) -> Graph:

@@ -90,7 +90,8 @@ def story(doc: dict) -> Story:
 
 
 def _steps(doc: dict) -> list[Step]:
-    events = doc["purchase_events"] + doc.get("lot_events", []) + doc["events"]
+    # The product's events already hold its lots' shipments and receipts.
+    events = doc["purchase_events"] + doc["events"]
     steps = []
     for kind, title in STEPS.items():
         found = [e for e in events if e["event"] == kind]

@@ -74,4 +74,6 @@ def _device(row: Device) -> dict:
         "public_key": base64.b64encode(row.public_key).decode(),
         "kind": row.kind,
         "status": row.status,
+        # Gateways read this flag to stop relaying a revoked device's records.
+        "revoked": row.status == "revoked",
     }

@@ -60,7 +60,8 @@ def product_trace(session: Session, caller: Caller | None, product_id: str) -> d
             dict(_lot_summary(session, lot), quantity_g=link.quantity_g)
             for lot, link in zip(lots, links, strict=False)
         ],
-        "events": _events(session, product_id=product.id),
+        "events": _product_events(session, product.id, [lot.id for lot in lots]),
+        # Per lot, with the masses moved: what the journey graph draws.
         "lot_events": _lot_events(session, [lot.id for lot in lots]),
         "sales": _sales(session, product.id),
         **_origins(session, caller, lots),
@@ -221,26 +222,45 @@ def _plot(p: Plot, org: str | None, certifications: list | None) -> dict:
 def _events(
     session: Session, product_id=None, cacao_batch_id=None, purchase_ids=None
 ) -> list:
-    query = select(TraceEvent).order_by(TraceEvent.timestamp, TraceEvent.id)
     if product_id is not None:
-        query = query.where(TraceEvent.product_id == product_id)
+        return _event_rows(session, TraceEvent.product_id == product_id)
     if cacao_batch_id is not None:
-        query = query.where(TraceEvent.cacao_batch_id == cacao_batch_id)
-    if purchase_ids is not None:
-        query = query.where(TraceEvent.purchase_id.in_(purchase_ids))
-    rows = session.scalars(query).all()
+        return _event_rows(session, TraceEvent.cacao_batch_id == cacao_batch_id)
+    return _event_rows(session, TraceEvent.purchase_id.in_(purchase_ids or []))
+
+
+def _product_events(session: Session, product_id: str, lot_ids: list[str]) -> list:
+    """The product's own events and its lots' bagging, shipments and receipts."""
+    of_lots = TraceEvent.cacao_batch_id.in_(lot_ids) & TraceEvent.event.in_(LOT_EVENTS)
+    return _event_rows(session, or_(TraceEvent.product_id == product_id, of_lots))
+
+
+def _event_rows(session: Session, where) -> list:
+    """One event per record and kind, naming every object the record touched."""
+    query = select(TraceEvent).where(where)
+    rows = session.scalars(query.order_by(TraceEvent.timestamp, TraceEvent.id)).all()
     proofs = _proofs(session, [e.record_id for e in rows])
-    return [
-        {
+    # A processing record of two lots, or a shipment of three, projects one trace
+    # event per lot; the journey shows the record once.
+    merged: dict[tuple[str, str], dict] = {}
+    for e in rows:
+        obj = e.product_id or e.cacao_batch_id or e.purchase_id
+        seen = merged.get((e.record_id, e.event))
+        if seen is not None:
+            if obj not in seen["objects"]:
+                seen["objects"].append(obj)
+            continue
+
+        merged[(e.record_id, e.event)] = {
             "event": e.event,
             "timestamp": e.timestamp.isoformat(),
             "org": _slug(session, e.org_id),
             "record": e.record_id,
-            "object": e.product_id or e.cacao_batch_id or e.purchase_id,
+            "object": obj,
+            "objects": [obj],
             "ledger": proofs.get(e.record_id, {"status": "unknown"}),
         }
-        for e in rows
-    ]
+    return list(merged.values())
 
 
 def _lot_events(session: Session, lot_ids: list[str]) -> list:

@@ -323,9 +323,7 @@ def test_console_shows_the_trace_and_the_public_page_hides_people(
     assert "Coopérative de Soubré" in product
     assert "DEMO-0001-P1" in product and "DEMO-0002-P1" in product
     assert len(polygons) == 2
-    # The product journey lists purchase and product events; the lot's own
-    # Shipped and Received events show on the lot page only (reported to the lead).
-    for event in ("Purchased", "Processed", "Sold"):
+    for event in ("Purchased", "Bagged", "Shipped", "Received", "Processed", "Sold"):
         assert event in product
     assert "Coopérative de Soubré" in public and "Made into chocolate" in public
     for secret in FARMER_NAMES + FARMER_PHONES:

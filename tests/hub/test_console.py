@@ -3,128 +3,20 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
-from html.parser import HTMLParser
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from hub import auth, enrollment
-from hub.app import create_app
+from hub import auth, units
 from hub.db import database
-from hub.device_auth import authorization
-from hub.models import Device, Organisation, utcnow
-from shared.wire import MEDIA_TYPE, Segment, encode_batch
-from tests.hub.season import COOPS, MAKER, Season, Signer, season
-
-PASSWORD = "correct horse battery"
+from hub.models import Device, Organisation, Supplier, utcnow
+from tests.hub.console_app import PASSWORD, Tags, login, seeded_hub, sync
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
-    """A hub with the test season synced by two cooperative tablets and a factory."""
-    home = tmp_path_factory.mktemp("console")
-    app = create_app(
-        {
-            "home": home,
-            "database_url": f"sqlite:///{home / 'hub.sqlite'}",
-            "blobs": f"local:{home / 'blobs'}",
-            "secret_key": "test secret",
-            "public_url": "https://trace.example.org",
-            "testing": True,
-        }
-    )
-    data = season()
-    _register(app, data)
-    client = app.test_client()
-    for signer in [*data.tablets.values(), data.factory]:
-        answer = _sync(client, signer)
-        assert answer.status_code == 200, answer.text
-    return app, data
-
-
-def _register(app, data: Season) -> None:
-    with app.app_context(), database().session() as session:
-        orgs = {}
-        for slug, (name, place, *_) in COOPS.items():
-            orgs[slug] = Organisation(
-                slug=slug, name=name, kind="cooperative", location=place
-            )
-        orgs[MAKER] = Organisation(
-            slug=MAKER, name="Choco Abidjan", kind="manufacturer"
-        )
-        session.add_all(orgs.values())
-        session.flush()
-        for slug, tablet in data.tablets.items():
-            enrollment.register(
-                session,
-                tablet.key.public_raw,
-                orgs[slug].id,
-                "cooperative",
-                "tablet",
-                slug,
-            )
-        enrollment.register(
-            session,
-            data.factory.key.public_raw,
-            orgs[MAKER].id,
-            "manufacturer",
-            "tablet",
-            "f",
-        )
-        auth.create_user(session, "admin", PASSWORD, "admin", None)
-        auth.create_user(session, "auditor", PASSWORD, "auditor", None)
-
-
-def _sync(client, signer: Signer, first: int = 1):
-    seg = Segment(signer.device, first, signer.records[first - 1 :])
-    body = encode_batch([seg], level=1)
-    path = "/api/v1/sync/batches"
-    header = authorization(signer.key, "POST", path, body)
-    return client.post(
-        path,
-        data=body,
-        headers={"Authorization": header, "Content-Type": MEDIA_TYPE},
-    )
-
-
-def login(client, username: str) -> str:
-    page = client.get("/login")
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf}
-    )
-    page = client.get("/")
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-
-
-class Tags(HTMLParser):
-    """Every start tag with its attributes, and the text inside <title> elements."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.tags: list[tuple[str, dict]] = []
-        self.titles: list[str] = []
-        self._in_title = False
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-        self._in_title = tag == "title"
-
-    def handle_endtag(self, tag):
-        self._in_title = False
-
-    def handle_data(self, data):
-        if self._in_title:
-            self.titles.append(data)
-
-    def find(self, tag: str, **attrs) -> list[dict]:
-        return [
-            a
-            for t, a in self.tags
-            if t == tag and all(a.get(k) == v for k, v in attrs.items())
-        ]
+    return seeded_hub(tmp_path_factory)
 
 
 def test_product_page_draws_the_journey_graph_with_masses(seeded):
@@ -185,7 +77,8 @@ def test_mass_balance_adds_up_for_each_lot(seeded):
 
     page = client.get("/lots/LOT-SOU-1")
     rows = re.findall(
-        r'<td><a href="/lots/(LOT-[^"]+)">[^<]+</a></td><td class="num">([\d,.]+)</td>'
+        r'<td><a href="/lots/(LOT-[^"]+)">[^<]+</a></td><td>Coop Soubré</td>'
+        r'<td class="num">([\d,.]+)</td>'
         r'<td class="num">([\d,.]+)</td><td class="num">([\d,.]+)</td>',
         page.text,
     )
@@ -303,7 +196,7 @@ def test_markup_in_names_is_escaped_inside_svg_text(seeded):
     }
     factory.add("processing", body, when)
     client = app.test_client()
-    answer = _sync(client, factory, first)
+    answer = sync(client, factory, first)
     login(client, "admin")
 
     lot = client.get("/lots/LOT-MEA-1")
@@ -344,3 +237,95 @@ def test_org_scope_still_applies_to_console_pages(seeded):
     assert answer.status_code == 403
     with app.app_context(), database().session() as session:
         assert session.scalar(select(Organisation).where(Organisation.slug == "shop-x"))
+
+
+def test_product_trace_has_its_lots_shipments_and_receipts_once_per_record(seeded):
+    app, _ = seeded
+    client = app.test_client()
+    login(client, "auditor")
+
+    doc = client.get("/api/product/BAR-2026-041").json
+    page = client.get("/products/BAR-2026-041").text
+
+    kinds = [e["event"] for e in doc["events"]]
+    processed = next(e for e in doc["events"] if e["event"] == "Processed")
+    shipped = {e["record"] for e in doc["events"] if e["event"] == "Shipped"}
+    assert kinds.count("Processed") == 1  # one record, two input lots
+    assert processed["objects"] == ["BAR-2026-041"]
+    assert kinds.count("Received") == 2 and len(shipped) == 2  # Soubré and Méagui
+    assert "Bagged" in kinds and "Sold" in kinds
+    assert len({(e["record"], e["event"]) for e in doc["events"]}) == len(kinds)
+    assert len(doc["lot_events"]) > len(shipped)  # per lot, for the graph
+    ledger = page[page.index('id="events"') :]
+    assert "<td>Shipped</td>" in ledger and "<td>Received</td>" in ledger
+    assert ledger.count("<td>Processed</td>") == 1
+
+
+def test_product_page_names_the_supplier_of_each_cacao_batch(seeded):
+    app, _ = seeded
+    client = app.test_client()
+    login(client, "auditor")
+
+    page = client.get("/products/BAR-2026-041").text
+
+    rows = dict(
+        re.findall(
+            r'<td><a href="/lots/(LOT-[^"]+)">[^<]+</a></td><td>([^<]+)</td>', page
+        )
+    )
+    assert rows == {"LOT-SOU-1": "Coop Soubré", "LOT-MEA-1": "Coop Méagui"}
+
+
+@pytest.mark.parametrize(
+    ("grams", "text"),
+    [
+        (1_650_000, "1,650 kg"),
+        (12_500, "12.5 kg"),
+        (400_000, "400 kg"),
+        (1_650_040, "1,650 kg"),
+        (0, "0 kg"),
+    ],
+)
+def test_weights_read_as_kilograms_with_a_decimal_only_when_needed(grams, text):
+    shown = units.kg(grams)
+
+    assert shown == text
+
+
+def test_no_page_shows_a_weight_with_a_trailing_zero_decimal(seeded):
+    app, _ = seeded
+    client = app.test_client()
+    login(client, "admin")
+    with app.app_context(), database().session() as session:
+        supplier = session.scalar(select(Supplier.id).limit(1))
+
+    pages = {
+        url: client.get(url).text
+        for url in (
+            "/",
+            "/products/BAR-2026-041",
+            "/lots/LOT-SOU-1",
+            f"/suppliers/{supplier}",
+        )
+    }
+
+    for url, text in pages.items():
+        assert not re.search(r"\d\.0(?: kg|</td>|<)", text), url
+    assert re.search(r"\d,\d{3}(?:\.[1-9])? kg", pages["/lots/LOT-SOU-1"])
+
+
+def test_weekly_volumes_count_purchases_by_device_time_with_a_caveat(seeded):
+    app, _ = seeded
+    client = app.test_client()
+    login(client, "admin")
+    this_monday = date.today() - timedelta(days=date.today().weekday())
+
+    page = client.get("/")
+    tags = Tags(page.text)
+
+    weeks = [t for t in tags.titles if t.startswith("week of ")]
+    # The season's purchases were signed from 7 September 2026 on (a Monday), and
+    # reached this hub today.
+    assert weeks[0].startswith("week of 2026-09-07:")
+    assert not any(t.startswith(f"week of {this_monday}") for t in weeks)
+    assert "Device clocks are untrusted evidence" in page.text

@@ -373,3 +373,19 @@ def test_dashboard_shows_device_health(app, client):
 
     assert chain.device in page.text
     assert "harvest" in page.text
+
+
+def test_reference_tells_gateways_which_devices_are_revoked(app, client):
+    gateway, _, _ = enrolled(app, client, seed=1)
+    lost, _, _ = enrolled(app, client, seed=2)
+    with app.app_context(), database().session() as session:
+        enrollment.revoke(session, lost.device, "tablet stolen")
+
+    answer = signed(client, gateway, "GET", "/api/v1/sync/reference?since=0")
+
+    rows = {d["id"]: d for d in answer.json["devices"]}
+    assert answer.status_code == 200
+    assert rows[lost.device]["revoked"] is True
+    assert rows[lost.device]["status"] == "revoked"
+    assert rows[gateway.device]["revoked"] is False
+    assert rows[gateway.device]["status"] == "enrolled"
