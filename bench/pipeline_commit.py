@@ -65,6 +65,8 @@ def season(total: int, tablets: int = 3) -> tuple[list[Stream], Stream]:
         lots = [_lot(tablet, shipment, n) for n in range(LOTS_PER_SHIPMENT)]
         ship = f"SHP-{shipment}"
         tablet.add("dispatch", {"id": ship, "lots": lots, "to_org": MAKER})
+        for lot in lots:
+            tablet.add("transfer", {"asset": lot, "to_org": MAKER})
         _factory(factory, ship, lots)
         shipment += 1
 
@@ -73,7 +75,12 @@ def season(total: int, tablets: int = 3) -> tuple[list[Stream], Stream]:
 
 def _plot(code: str) -> dict:
     geometry = {"type": "Polygon", "coordinates": [SQUARE]}
-    return {"id": f"{code}-P1", "farmer": code, "geometry": geometry, "gps_accuracy_m": 4}
+    return {
+        "id": f"{code}-P1",
+        "farmer": code,
+        "geometry": geometry,
+        "gps_accuracy_m": 4,
+    }
 
 
 def _lot(tablet: Stream, shipment: int, n: int) -> str:
@@ -83,7 +90,9 @@ def _lot(tablet: Stream, shipment: int, n: int) -> str:
     for p in range(PURCHASES_PER_LOT):
         code = f"{farmer_set}-{p * 3 % FARMERS:04d}"
         harvest = {"id": f"H-{tag}-{p}", "farmer": code, "plot": f"{code}-P1"}
-        tablet.add("harvest", harvest | {"mass_g": 90_000, "harvested_on": "2026-10-30"})
+        tablet.add(
+            "harvest", harvest | {"mass_g": 90_000, "harvested_on": "2026-10-30"}
+        )
         tablet.add(
             "purchase",
             {
@@ -110,7 +119,8 @@ def _factory(factory: Stream, ship: str, lots: list[str]) -> None:
     inputs = [{"lot": lot, "mass_g": mass - 1000} for lot in lots]
     bar = f"BAR-{ship}"
     factory.add(
-        "processing", {"id": bar, "product": "Dark 70 %", "units": 500, "inputs": inputs}
+        "processing",
+        {"id": bar, "product": "Dark 70 %", "units": 500, "inputs": inputs},
     )
     factory.add("sale", {"id": f"S-{ship}", "batch": bar, "units": 200})
 

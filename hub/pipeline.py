@@ -19,9 +19,11 @@ from hub.keyring import Keyring
 from hub.ledger.base import ALREADY, REFUSED, Ledger
 from hub.ledger.embedded import EmbeddedLedger
 from hub.ledger.events import ledger_event
+from hub.ledger.mirror import mirror_identities, mirror_revocations
+from hub.ledger.state import KeyringSalts
 from hub.models import Device, Organisation, Record
 from hub.projections import Fact, project
-from shared.record import Header
+from shared.record import Header, SignedRecord
 
 log = logging.getLogger("hub.pipeline")
 CHUNK = 500  # records per ledger block; keeps the write lock short next to ingest
@@ -35,12 +37,15 @@ def commit_pending(
     """Commit up to CHUNK pending records, then project; answer how many were done."""
     if session.bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
-    ledger = ledger or EmbeddedLedger(session)
+    salts = KeyringSalts(keyring)
+    ledger = ledger or EmbeddedLedger(session, salts)
     rows = session.execute(
         select(
             Record.pos,
             Record.id,
             Record.raw,
+            Record.signature,
+            Record.device_id,
             Record.status,
             Record.reason,
             Record.reason_detail,
@@ -51,16 +56,23 @@ def commit_pending(
         .order_by(Record.pos)
         .limit(CHUNK)
     ).all()
+    embedded = isinstance(ledger, EmbeddedLedger)
     if rows:
         slugs = dict(session.execute(select(Organisation.id, Organisation.slug)).all())
+        if embedded:
+            mirror_identities(session, ledger, {r.device_id for r in rows})
         events = [
-            ledger_event(r.id, _header(r.raw), slugs[r.org_id], keyring, _quarantine(r))
+            ledger_event(
+                SignedRecord(r.raw, r.signature), slugs[r.org_id], salts, _quarantine(r)
+            )
             for r in rows
         ]
         results = ledger.submit(events)
-        values = [_ledger_values(r, res) for r, res in zip(rows, results, strict=False)]
+        values = [_ledger_values(r, res) for r, res in zip(rows, results, strict=True)]
         session.execute(update(Record), values)
 
+    if embedded:
+        mirror_revocations(session, ledger)
     projected = project_pending(session)
     log.info("pipeline.committed", extra={"records": len(rows), "projected": projected})
     return len(rows)
