@@ -85,7 +85,7 @@ def _plot(code: str) -> dict:
 
 def _lot(tablet: Stream, shipment: int, n: int) -> str:
     tag = f"{shipment}-{n}"
-    farmer_set = tablet.records[0].header().body["id"][:5]
+    farmer_set = tablet.records[0].header().body["id"].rsplit("-", 1)[0]
     inputs = []
     for p in range(PURCHASES_PER_LOT):
         code = f"{farmer_set}-{p * 3 % FARMERS:04d}"

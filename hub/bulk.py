@@ -15,8 +15,10 @@ def upsert(session: Session, model, rows: Sequence[dict], keys: Sequence[str]) -
     if not rows:
         return
 
+    # The Table, not the mapped class: ORM bulk inserts split the rows into one
+    # statement per run of rows whose None columns differ.
     insert = _INSERTS[session.bind.dialect.name]
-    stmt = insert(model)
+    stmt = insert(model.__table__)
     columns = [c for c in rows[0] if c not in keys]
     if columns:
         stmt = stmt.on_conflict_do_update(

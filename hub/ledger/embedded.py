@@ -202,9 +202,9 @@ class EmbeddedLedger:
             )
         )
         self.session.flush()
-        # Core bulk inserts: a block can hold thousands of entries.
+        # Core inserts of the Table: one executemany however the None columns vary.
         self.session.execute(
-            insert(LedgerEntry),
+            insert(LedgerEntry.__table__),
             [dict(e, block=number, position=n) for n, e in enumerate(entries)],
         )
         history = [
@@ -218,7 +218,7 @@ class EmbeddedLedger:
             for asset in _assets(e["event"])
         ]
         if history:
-            self.session.execute(insert(LedgerHistory), history)
+            self.session.execute(insert(LedgerHistory.__table__), history)
         applied = sum(e["status"] == APPLIED for e in entries)
         log.info(
             "ledger.block",

@@ -132,7 +132,7 @@ class DbState:
             upsert(self.session, LedgerState, rows[start : start + 1000], ["key"])
 
         if self.pending:
-            self.session.execute(insert(LedgerStateHistory), self.pending)
+            self.session.execute(insert(LedgerStateHistory.__table__), self.pending)
 
         self.dirty, self.pending = {}, []
 
