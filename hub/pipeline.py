@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from hub.bulk import update_rows
 from hub.db import Database
 from hub.keyring import Keyring
 from hub.ledger.base import ALREADY, REFUSED, Ledger
@@ -69,7 +70,7 @@ def commit_pending(
         ]
         results = ledger.submit(events)
         values = [_ledger_values(r, res) for r, res in zip(rows, results, strict=True)]
-        session.execute(update(Record), values)
+        update_rows(session, Record, values, "pos")
 
     if embedded:
         mirror_revocations(session, ledger)
@@ -104,7 +105,10 @@ def project_pending(session: Session) -> int:
         if r.status == "stored" and r.ledger_status == "committed"
     ]
     project(session, facts)
-    session.execute(update(Record), [{"pos": r.pos, "projected": True} for r in rows])
+    positions = [r.pos for r in rows]
+    session.execute(
+        update(Record).where(Record.pos.in_(positions)).values(projected=True)
+    )
     return len(facts)
 
 
@@ -158,7 +162,7 @@ class Pipeline:
 
         if not self.kicks:
             return
-        soon = datetime.now(timezone.utc) + timedelta(seconds=KICK_DELAY_S)
+        soon = datetime.now(UTC) + timedelta(seconds=KICK_DELAY_S)
         job = self.scheduler.get_job("ledger-commit")
         if job is not None and job.next_run_time > soon:
             job.modify(next_run_time=soon)

@@ -122,6 +122,7 @@ class _Chunk:
         self.shipments = _Table(Shipment, ("id",))
         self.events: list[dict] = []
         self.slugs: dict[str, int] = {}
+        self.makers: dict[tuple, int] = {}
 
     # Parents before children, for the foreign keys.
     def tables(self) -> list[_Table]:
@@ -341,7 +342,7 @@ def _lot(c: _Chunk, fact: Fact) -> None:
     lot = c.lots.put(
         {
             "id": body["id"],
-            "supplier_id": _supplier(c.session, fact.org).id,
+            "supplier_id": _maker(c, Supplier, fact.org),
             "harvest_date": _harvest_date(c, purchases.values()),
             "quantity_g": quantity,
             "remaining_g": quantity,
@@ -418,7 +419,7 @@ def _processing(c: _Chunk, fact: Fact) -> None:
             "id": body["id"],
             "name": body["product"],
             "description": body.get("note"),
-            "manufacturer_id": _manufacturer(c.session, fact.org).id,
+            "manufacturer_id": _maker(c, Manufacturer, fact.org),
             "batch_number": body["id"],
             "units": body["units"],
             "units_sold": 0,
@@ -496,6 +497,16 @@ def _manufacturer(session: Session, org: Organisation) -> Manufacturer:
         session.add(row)
         session.flush()
     return row
+
+
+def _maker(c: _Chunk, model, org: Organisation) -> int:
+    """The id of the org's supplier or manufacturer row, made on first use."""
+    key = (model, org.id)
+    if key not in c.makers:
+        make = _supplier if model is Supplier else _manufacturer
+        c.makers[key] = make(c.session, org).id
+
+    return c.makers[key]
 
 
 def _harvest_date(c: _Chunk, purchases: Iterable[dict]) -> date | None:
