@@ -61,7 +61,9 @@ class EmbeddedLedger:
     gap) advances nothing and is answered without a block, as the chaincode does.
     Administrative transactions (organisations, salts, devices) change the world
     state and its history but are not written into blocks, so `verify_chain` does
-    not cover them.
+    not cover them. A hub whose blocks were written before migration 0002 has no
+    world state for them, and nothing replays those blocks into it yet: its
+    devices' next records would be refused as chain-gap.
     """
 
     def __init__(self, session: Session, salts: SaltVault | None = None):
