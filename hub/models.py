@@ -290,6 +290,21 @@ class LedgerState(Base):
     value: Mapped[dict[str, Any]]
 
 
+class LedgerStateHistory(Base):
+    """Every write to a world-state key, in commit order; rows are never updated."""
+
+    __tablename__ = "ledger_state_history"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    tx_id: Mapped[str] = mapped_column(String(64))
+    time: Mapped[str] = mapped_column(String(20))
+    deleted: Mapped[bool] = mapped_column(default=False)
+    value: Mapped[dict[str, Any]]
+
+
 class LedgerHistory(Base):
     __tablename__ = "ledger_history"
 

@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from hub.bulk import update_rows
 from hub.db import Database
 from hub.keyring import Keyring
 from hub.ledger.base import ALREADY, REFUSED, Ledger
 from hub.ledger.embedded import EmbeddedLedger
 from hub.ledger.events import ledger_event
+from hub.ledger.mirror import mirror_identities, mirror_revocations
+from hub.ledger.state import KeyringSalts
 from hub.models import Device, Organisation, Record
 from hub.projections import Fact, project
-from shared.record import Header
+from shared.record import Header, SignedRecord
 
 log = logging.getLogger("hub.pipeline")
 CHUNK = 500  # records per ledger block; keeps the write lock short next to ingest
@@ -35,12 +38,15 @@ def commit_pending(
     """Commit up to CHUNK pending records, then project; answer how many were done."""
     if session.bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
-    ledger = ledger or EmbeddedLedger(session)
+    salts = KeyringSalts(keyring)
+    ledger = ledger or EmbeddedLedger(session, salts)
     rows = session.execute(
         select(
             Record.pos,
             Record.id,
             Record.raw,
+            Record.signature,
+            Record.device_id,
             Record.status,
             Record.reason,
             Record.reason_detail,
@@ -51,16 +57,23 @@ def commit_pending(
         .order_by(Record.pos)
         .limit(CHUNK)
     ).all()
+    embedded = isinstance(ledger, EmbeddedLedger)
     if rows:
         slugs = dict(session.execute(select(Organisation.id, Organisation.slug)).all())
+        if embedded:
+            mirror_identities(session, ledger, {r.device_id for r in rows})
         events = [
-            ledger_event(r.id, _header(r.raw), slugs[r.org_id], keyring, _quarantine(r))
+            ledger_event(
+                SignedRecord(r.raw, r.signature), slugs[r.org_id], salts, _quarantine(r)
+            )
             for r in rows
         ]
         results = ledger.submit(events)
-        values = [_ledger_values(r, res) for r, res in zip(rows, results, strict=False)]
-        session.execute(update(Record), values)
+        values = [_ledger_values(r, res) for r, res in zip(rows, results, strict=True)]
+        update_rows(session, Record, values, "pos")
 
+    if embedded:
+        mirror_revocations(session, ledger)
     projected = project_pending(session)
     log.info("pipeline.committed", extra={"records": len(rows), "projected": projected})
     return len(rows)
@@ -92,7 +105,10 @@ def project_pending(session: Session) -> int:
         if r.status == "stored" and r.ledger_status == "committed"
     ]
     project(session, facts)
-    session.execute(update(Record), [{"pos": r.pos, "projected": True} for r in rows])
+    positions = [r.pos for r in rows]
+    session.execute(
+        update(Record).where(Record.pos.in_(positions)).values(projected=True)
+    )
     return len(facts)
 
 
@@ -146,7 +162,7 @@ class Pipeline:
 
         if not self.kicks:
             return
-        soon = datetime.now(timezone.utc) + timedelta(seconds=KICK_DELAY_S)
+        soon = datetime.now(UTC) + timedelta(seconds=KICK_DELAY_S)
         job = self.scheduler.get_job("ledger-commit")
         if job is not None and job.next_run_time > soon:
             job.modify(next_run_time=soon)

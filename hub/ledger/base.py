@@ -26,6 +26,9 @@ class LedgerEvent:
     # Set when the hub already knows the record breaks a rule (quarantine); the
     # ledger records it as refused so its copy of the device chain still advances.
     refused: tuple[str, str] | None = None
+    # The record exactly as signed: the rules check the signature themselves.
+    raw: bytes = b""
+    signature: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)

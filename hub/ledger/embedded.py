@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Protocol
+import secrets
+from dataclasses import astuple, dataclass
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -24,9 +25,14 @@ from hub.ledger.base import (
     Proof,
     SubmitResult,
 )
+from hub.ledger.rules import Hold, HubJourney, keys_of
+from hub.ledger.state import DbState, SaltVault
 from hub.models import LedgerBlock, LedgerEntry, LedgerHistory, utcnow
 from shared.errors import CocoaError
-from shared.record import canonical
+from shared.journey import ALREADY_RECORDED as JOURNEY_ALREADY
+from shared.journey import APPLIED as JOURNEY_APPLIED
+from shared.journey import Caller, Outcome
+from shared.record import SignedRecord, canonical
 
 log = logging.getLogger("hub.ledger")
 GENESIS = "0" * 64
@@ -38,25 +44,6 @@ class ProofInvalid(CocoaError):
     title = "Ledger proof does not verify"
 
 
-class Rules(Protocol):
-    """Business rules applied before an event is committed."""
-
-    def check(self, events: list[LedgerEvent]) -> list[tuple[str, str] | None]: ...
-
-
-class NoRules:
-    """Commit every signed, chained event as it comes.
-
-    The journey rules engine (shared/journey.py: ownership, mass balance, sale
-    once) is written separately; until it is wired in here, the embedded ledger
-    enforces no business rule, so an over-drawn lot or a double sale is committed
-    and only the Fabric chaincode would refuse it.
-    """
-
-    def check(self, events: list[LedgerEvent]) -> list[tuple[str, str] | None]:
-        return [None] * len(events)
-
-
 def header_hash(header: dict) -> str:
     return hashlib.sha256(canonical(header)).hexdigest()
 
@@ -66,35 +53,55 @@ def entries_hash(entries: list[dict]) -> str:
 
 
 class EmbeddedLedger:
-    """The `Ledger` port on the hub's own database, inside the caller's transaction."""
+    """The `Ledger` port on the hub's own database, inside the caller's transaction.
 
-    def __init__(self, session: Session, rules: Rules | None = None):
+    Every event goes through the journey rules (shared/journey.py, the twin of the
+    chaincode). An event the rules settle, applied or refused, takes a place in the
+    next block; one refused at admission (unknown device, bad signature, a chain
+    gap) advances nothing and is answered without a block, as the chaincode does.
+    Administrative transactions (organisations, salts, devices) change the world
+    state and its history but are not written into blocks, so `verify_chain` does
+    not cover them. A hub whose blocks were written before migration 0002 has no
+    world state for them, and nothing replays those blocks into it yet: its
+    devices' next records would be refused as chain-gap.
+    """
+
+    def __init__(self, session: Session, salts: SaltVault | None = None):
         self.session = session
-        self.rules = rules or NoRules()
+        self.state = DbState(session, salts)
+        self.journey = HubJourney(self.state)
 
     def submit(self, events: list[LedgerEvent]) -> list[SubmitResult]:
-        known = self._known([e.record_id for e in events])
-        fresh = [e for e in events if e.record_id not in known]
-        verdicts = self.rules.check([e for e in fresh if e.refused is None])
-        verdict = iter(verdicts)
-        entries = []
-        for event in fresh:
-            refusal = event.refused if event.refused is not None else next(verdict)
-            entries.append(_entry(event, refusal))
-
+        """Apply the rules to each event in order, then append one block."""
+        time = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.state.prefetch(k for e in events for k in keys_of(e))
+        self.journey.held = {e.record_id: Hold(*e.refused) for e in events if e.refused}
+        self.journey.settled = set()
+        rulings = [self._rule(e, time) for e in events]
+        self.state.flush()
+        entries = [_entry(e, r) for e, r in zip(events, rulings) if r.settled]
         number = self._append(entries) if entries else None
-        results = {
-            e["record_id"]: SubmitResult(
-                e["record_id"], e["status"], e["tx_id"], number, e["code"], e["detail"]
-            )
-            for e in entries
-        }
-        for rid, entry in known.items():
-            results[rid] = SubmitResult(
-                rid, ALREADY, entry.tx_id, entry.block, entry.code, entry.detail
-            )
+        known = self._known([r.id for r in rulings if r.status == JOURNEY_ALREADY])
+        return [self._result(r, number, known) for r in rulings]
 
-        return [results[e.record_id] for e in events]
+    # -- administration, in the chaincode's vocabulary -------------------------
+
+    # Each takes the keyword arguments tx_id and tx_time of shared.journey, else
+    # a random transaction id and the current time.
+
+    def register_org(self, slug: str, msp: str, caller: Caller | None = None, **tx):
+        self._admin("register_org", (slug, msp, caller), tx)
+
+    def set_pseudonym_salt(
+        self, org: str, salt: bytes, caller: Caller | None = None, **tx
+    ):
+        self._admin("set_pseudonym_salt", (org, salt, caller), tx)
+
+    def register_device(self, grant: DeviceGrant, caller: Caller | None = None, **tx):
+        self._admin("register_device", (*astuple(grant), caller), tx)
+
+    def revoke_device(self, device_id: str, caller: Caller | None = None, **tx):
+        self._admin("revoke_device", (device_id, caller), tx)
 
     def proof(self, record_id: str) -> Proof:
         entry = self.session.get(LedgerEntry, record_id)
@@ -128,7 +135,46 @@ class EmbeddedLedger:
             select(LedgerBlock).order_by(LedgerBlock.number.desc()).limit(1)
         ).first()
 
+    def _rule(self, event: LedgerEvent, time: str) -> _Ruling:
+        tx_id = _tx_id(event.record_id)
+        rec = SignedRecord(event.raw, event.signature)
+        settled = len(self.journey.settled)
+        outcome = self.journey.submit([rec], time, event.org, tx_id=tx_id)[0]
+        fresh = len(self.journey.settled) > settled
+        return _Ruling(event.record_id, outcome.status, tx_id, fresh, outcome)
+
+    def _result(
+        self, ruling: _Ruling, block: int | None, known: dict[str, LedgerEntry]
+    ) -> SubmitResult:
+        code, detail = ruling.outcome.code or None, ruling.outcome.detail or None
+        if ruling.status == JOURNEY_APPLIED:
+            return SubmitResult(ruling.id, APPLIED, ruling.tx_id, block)
+
+        if ruling.status == REFUSED:
+            where = block if ruling.settled else None
+            return SubmitResult(ruling.id, REFUSED, ruling.tx_id, where, code, detail)
+
+        entry = known.get(ruling.id)
+        if entry is None:
+            # The rules hold the record but no block does: a state written by an
+            # older hub, or a ledger whose blocks were removed by hand.
+            return SubmitResult(ruling.id, ALREADY, ruling.tx_id, None, code, detail)
+
+        return SubmitResult(
+            ruling.id, ALREADY, entry.tx_id, entry.block, entry.code, entry.detail
+        )
+
+    def _admin(self, op: str, args: tuple, tx: dict[str, str]) -> None:
+        tx.setdefault("tx_id", secrets.token_hex(32))
+        tx.setdefault("tx_time", utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"))
+        getattr(self.journey, op)(*args, **tx)
+        self.state.flush()
+        log.info("ledger.admin", extra={"op": op, "tx_id": tx["tx_id"]})
+
     def _known(self, ids: list[str]) -> dict[str, LedgerEntry]:
+        if not ids:
+            return {}
+
         rows = self.session.scalars(
             select(LedgerEntry).where(LedgerEntry.record_id.in_(ids))
         )
@@ -158,9 +204,9 @@ class EmbeddedLedger:
             )
         )
         self.session.flush()
-        # Core bulk inserts: a block can hold thousands of entries.
+        # Core inserts of the Table: one executemany however the None columns vary.
         self.session.execute(
-            insert(LedgerEntry),
+            insert(LedgerEntry.__table__),
             [dict(e, block=number, position=n) for n, e in enumerate(entries)],
         )
         history = [
@@ -174,7 +220,7 @@ class EmbeddedLedger:
             for asset in _assets(e["event"])
         ]
         if history:
-            self.session.execute(insert(LedgerHistory), history)
+            self.session.execute(insert(LedgerHistory.__table__), history)
         applied = sum(e["status"] == APPLIED for e in entries)
         log.info(
             "ledger.block",
@@ -249,14 +295,39 @@ def _header(block: LedgerBlock) -> dict:
     }
 
 
-def _entry(event: LedgerEvent, refusal: tuple[str, str] | None) -> dict:
-    code, detail = refusal if refusal else (None, None)
+@dataclass(frozen=True, slots=True)
+class _Ruling:
+    """What the rules made of one event, before it has a block."""
+
+    id: str
+    status: str
+    tx_id: str
+    settled: bool
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceGrant:
+    """A device as the ledger registers it."""
+
+    device_id: str
+    public_key_b64: str
+    org: str
+    role: str
+
+
+def _tx_id(record_id: str) -> str:
+    return hashlib.sha256(b"tx:" + bytes.fromhex(record_id)).hexdigest()
+
+
+def _entry(event: LedgerEvent, ruling: _Ruling) -> dict:
+    refused = ruling.status == REFUSED
     return {
         "record_id": event.record_id,
-        "tx_id": hashlib.sha256(b"tx:" + bytes.fromhex(event.record_id)).hexdigest(),
-        "status": REFUSED if refusal else APPLIED,
-        "code": code,
-        "detail": detail,
+        "tx_id": ruling.tx_id,
+        "status": REFUSED if refused else APPLIED,
+        "code": ruling.outcome.code if refused else None,
+        "detail": ruling.outcome.detail if refused else None,
         "event": {
             "device": event.device,
             "seq": event.seq,

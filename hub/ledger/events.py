@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from hub.keyring import Keyring
+import hashlib
+import hmac
+import json
+
 from hub.ledger.base import LedgerEvent
-from shared.record import Header
+from hub.ledger.state import SaltVault
+from shared.record import SignedRecord
 
 # Fields of each body that may go to the ledger as they are; everything else
 # stays in the hub database. Farmer and plot codes are replaced by pseudonyms.
@@ -25,19 +29,32 @@ PSEUDONYMOUS = ("farmer", "plot")
 
 
 def ledger_event(
-    record_id: str,
-    head: Header,
+    rec: SignedRecord,
     org: str,
-    keyring: Keyring,
+    salts: SaltVault,
     refused: tuple[str, str] | None = None,
 ) -> LedgerEvent:
-    """Turn a stored record into the event the ledger may hold."""
-    body = head.body
-    payload = {k: body[k] for k in PUBLIC_FIELDS.get(head.type, ()) if k in body}
+    """Turn a stored record into the event the ledger may hold, bytes included."""
+    try:
+        doc = json.loads(rec.raw)
+        head = (doc["device"], int(doc["seq"]), str(doc["prev"]), str(doc["type"]))
+        body = doc["body"] if isinstance(doc["body"], dict) else {}
+    except (ValueError, KeyError, TypeError):
+        # The rules refuse it as malformed; the event still needs an id.
+        head, body = ("", 0, "", ""), {}
+
+    payload = {k: body[k] for k in PUBLIC_FIELDS.get(head[3], ()) if k in body}
+    salt = salts.salt(org)
     for name in PSEUDONYMOUS:
-        code = body.get("id") if head.type == name else body.get(name)
-        if isinstance(code, str):
-            payload[f"{name}_pseudonym"] = keyring.pseudonym(org, code)
+        code = body.get("id") if head[3] == name else body.get(name)
+        if isinstance(code, str) and salt is not None:
+            payload[f"{name}_pseudonym"] = pseudonym(salt, code)
+
     return LedgerEvent(
-        record_id, head.device, head.seq, head.prev, head.type, org, payload, refused
+        rec.id, *head, org, payload, refused, raw=rec.raw, signature=rec.signature
     )
+
+
+def pseudonym(salt: bytes, code: str) -> str:
+    """The journey's pseudonym of a farmer or plot code: HMAC-SHA256 under the salt."""
+    return hmac.new(salt, code.encode(), hashlib.sha256).hexdigest()

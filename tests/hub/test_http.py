@@ -222,6 +222,8 @@ def test_attachment_upload_is_hash_checked(app, client):
 def test_api_events_follow_the_ingest_path_and_trace_back(app, client):
     chain, _, _ = enrolled(app, client)
     coop_journey(chain)
+    # The ledger rules let only the lot's owner process it.
+    chain.add("transfer", {"asset": "LOT-1", "to_org": "choco-abidjan"})
     sync(client, chain)
     maker = {"Authorization": f"Bearer {token_for(app, 'maker')}"}
 
@@ -304,7 +306,10 @@ def test_console_forms_need_the_csrf_token(app, client):
 def test_console_trace_escapes_names_and_public_page_hides_them(app, client):
     chain, _, _ = enrolled(app, client)
     coop_journey(chain)
-    chain.add("farmer", dict(FARMER, name="<script>alert(1)</script> N'Guessan"))
+    chain.add("transfer", {"asset": "LOT-1", "to_org": "choco-abidjan"})
+    # A second farmer record with the same id must say which record it corrects.
+    renamed = {"name": "<script>alert(1)</script> N'Guessan"}
+    chain.add("farmer", dict(FARMER, corrects=chain.records[0].id, **renamed))
     sync(client, chain)
     maker = {"Authorization": f"Bearer {token_for(app, 'maker')}"}
     client.post(
