@@ -278,3 +278,39 @@ def test_new_key_cannot_claim_an_enrolled_device_id(ingestor, sessions, tablet):
     outcome = ingest(ingestor, sessions, tablet, doc_seg, seg)
 
     assert statuses(outcome) == [(1, "rejected", "device-unknown")]
+
+
+def test_unsorted_body_keys_are_malformed(ingestor, sessions, tablet):
+    rec = tablet.harvests(1)[0]
+    doc = json.loads(rec.raw)
+    doc["body"] = dict(reversed(list(doc["body"].items())))
+    unsorted = json.dumps(doc, separators=(",", ":")).encode()
+    resigned = SignedRecord(unsorted, tablet.key.sign(unsorted))
+
+    outcome = ingest(ingestor, sessions, tablet, Segment(tablet.device, 1, [resigned]))
+
+    assert statuses(outcome) == [(1, "rejected", "malformed-record")]
+    assert "canonical" in outcome.results[0].detail
+
+
+def test_stored_row_holds_every_column_of_the_record(ingestor, sessions, tablet):
+    tablet.add("harvest", dict(harvest(1), harvested_on="2026-13-40"))
+    tablet.harvests(1)
+
+    outcome = ingest(ingestor, sessions, tablet, tablet.segment())
+
+    with sessions() as session:
+        rows = session.scalars(select(Record).order_by(Record.seq)).all()
+    quarantined, stored_row = rows
+    assert quarantined.reason == "schema-invalid"
+    assert quarantined.reason_detail == outcome.results[0].detail
+    assert "\\d" in quarantined.reason_detail
+    assert (stored_row.id, stored_row.signature) == (
+        tablet.records[1].id,
+        tablet.records[1].signature,
+    )
+    assert stored_row.device_time == TIME
+    assert stored_row.batch_id == outcome.batch_id
+    assert (stored_row.ledger_status, stored_row.projected) == ("pending", False)
+    assert stored_row.received_at.utcoffset().total_seconds() == 0
+    assert quarantined.pos < stored_row.pos
