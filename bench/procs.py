@@ -21,7 +21,9 @@ def free_port() -> int:
 
 
 def run(cmd: list[str], env: dict, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, **kw)
+    return subprocess.run(
+        cmd, env=env, check=True, capture_output=True, text=True, **kw
+    )
 
 
 def start(cmd: list[str], env: dict, ready_url: str, log: Path) -> subprocess.Popen:
