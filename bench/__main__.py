@@ -63,19 +63,26 @@ def _ingest(args, streams, workdir: Path) -> list[str]:
     out = [
         f"## Hub ingest ({verify.records} records, batches of {args.batch})",
         "",
-        "| measure | database | records/s | seconds | vs verify-only | target met |",
-        "|---|---|---:|---:|---:|---|",
+        (
+            "| measure | database | records/s | seconds | vs verify-only "
+            "| CPU µs/record | vs verify-only by CPU | target met |"
+        ),
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for name, kind, run, meets in rows:
-        share = run.rate / verify.rate
         out.append(
             f"| {name} | {kind} | {run.rate:,.0f} | {run.seconds:.2f} "
-            f"| {share:.0%} | {meets} |"
+            f"| {run.rate / verify.rate:.0%} | {run.cpu_us:.0f} "
+            f"| {verify.cpu_us / run.cpu_us:.0%} | {meets} |"
         )
     out += [
         "",
-        f"Target: end to end >= {TARGET_RATE:,} records/s and >= "
-        f"{TARGET_SHARE:.0%} of verify-only in the same run.",
+        (
+            f"Target: end to end >= {TARGET_RATE:,} records/s and >= "
+            f"{TARGET_SHARE:.0%} of verify-only in the same run. CPU µs/record "
+            "counts the hub's processes only (not the client or PostgreSQL); "
+            "it holds on a busy machine where records/s does not."
+        ),
         "",
     ]
     return out

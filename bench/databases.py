@@ -18,7 +18,10 @@ def postgres_url() -> str:
     """Start the repository's local PostgreSQL cluster if needed; answer its URL."""
     for command in ("start", "url"):
         done = subprocess.run(
-            ["bash", str(POSTGRES_SH), command], capture_output=True, text=True
+            ["bash", str(POSTGRES_SH), command],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if done.returncode != 0:
             raise RuntimeError(f"postgres.sh {command} failed: {done.stderr.strip()}")

@@ -18,15 +18,14 @@ from pathlib import Path
 import requests
 from sqlalchemy.orm import sessionmaker
 
-from bench.procs import env_with, free_port, start, stop
+from bench.procs import env_with, free_port, start, stop, tree_cpu_seconds
 from bench.season import DeviceStream
 from hub import enrollment
-from hub.bulk_insert import bind_values, insert_rows
 from hub.db import make_engine
 from hub.device_auth import authorization
-from hub.ingest import RECORD_COLUMNS
+from hub.ingest import insert_records
 from hub.migrate import upgrade
-from hub.models import Organisation, Record, utcnow
+from hub.models import Organisation, utcnow
 from shared.record import parse
 from shared.wire import MEDIA_TYPE, Segment, encode_batch
 
@@ -39,14 +38,24 @@ _WORK: list = []
 
 @dataclass(frozen=True)
 class Run:
-    """One measured run: how many records and how long."""
+    """One measured run: how many records, how long, and the CPU the work used.
+
+    CPU per record is a cost that other load on the machine does not change, so it
+    compares runs on a busy machine where records/s cannot.
+    """
 
     records: int
     seconds: float
+    cpu_seconds: float
 
     @property
     def rate(self) -> float:
         return self.records / self.seconds
+
+    @property
+    def cpu_us(self) -> float:
+        """CPU microseconds spent per record."""
+        return self.cpu_seconds / self.records * 1e6
 
 
 def frames(streams: list[DeviceStream], batch: int) -> dict[str, list[tuple]]:
@@ -73,12 +82,13 @@ def verify_only(streams: list[DeviceStream], workers: int, batch: int) -> Run:
     return _in_pool(workers, _verify_chunk)
 
 
-def _verify_chunk(index: int) -> int:
+def _verify_chunk(index: int) -> tuple[int, float]:
+    began = time.process_time()
     verifier, records = _WORK[index]
     for rec in records:
         parse(rec.raw)
         verifier.verify(rec.signature, rec.raw)
-    return len(records)
+    return len(records), time.process_time() - began
 
 
 def insert_only(
@@ -100,24 +110,13 @@ def _row(rec) -> tuple:
     return fields + (head.time, "stored", None, None)
 
 
-def _insert_chunk(index: int) -> int:
+def _insert_chunk(index: int) -> tuple[int, float]:
+    began = time.process_time()
     db_url, rows = _WORK[index]
     engine = _engines.get(db_url) or _engines.setdefault(db_url, make_engine(db_url))
-    sessions = sessionmaker(engine.execution_options(writer=True))
-    with sessions.begin() as session:
-        shared = bind_values(
-            session,
-            Record.__table__,
-            {
-                "received_at": utcnow(),
-                "batch_id": f"bench{index}",
-                "ledger_status": "pending",
-                "projected": False,
-            },
-        )
-        tail = tuple(shared[name] for name in RECORD_COLUMNS[-4:])
-        insert_rows(session, Record.__table__, RECORD_COLUMNS, [r + tail for r in rows])
-    return len(rows)
+    with sessionmaker(engine.execution_options(writer=True)).begin() as session:
+        insert_records(session, rows, f"bench{index}", utcnow())
+    return len(rows), time.process_time() - began
 
 
 _engines: dict = {}
@@ -128,10 +127,10 @@ def _in_pool(workers: int, task) -> Run:
     with ctx.Pool(workers) as pool:
         pool.map(_noop, range(workers))  # the processes exist before the clock starts
         began = time.perf_counter()
-        done = sum(pool.map(task, range(len(_WORK)), chunksize=1))
+        done = pool.map(task, range(len(_WORK)), chunksize=1)
         seconds = time.perf_counter() - began
     _WORK.clear()
-    return Run(done, seconds)
+    return Run(sum(n for n, _ in done), seconds, sum(cpu for _, cpu in done))
 
 
 def _noop(_index: int) -> None:
@@ -162,19 +161,21 @@ def end_to_end(
     log = workdir / f"hub-{port}.log"
     server = start([*cmd, "--workers", str(workers)], env, base + "/healthz", log)
     try:
+        cpu_before = tree_cpu_seconds(server.pid)
         began = time.perf_counter()
         with ThreadPoolExecutor(len(by_device)) as pool:
             accepted = sum(
                 pool.map(lambda items: _send(base, items), by_device.values())
             )
         seconds = time.perf_counter() - began
+        cpu = tree_cpu_seconds(server.pid) - cpu_before
     finally:
         stop(server)
 
     expected = sum(len(s.records) for s in streams)
     if accepted != expected:
         raise RuntimeError(f"hub accepted {accepted} of {expected} records; see {log}")
-    return Run(accepted, seconds)
+    return Run(accepted, seconds, cpu)
 
 
 def _send(base: str, items: list[tuple]) -> int:

@@ -125,6 +125,25 @@ class DeviceView:
     verifier: Ed25519PublicKey
 
 
+def insert_records(
+    session: Session, rows: list[tuple], batch_id: str, now: datetime
+) -> None:
+    """Bulk-insert record rows (the first ten RECORD_COLUMNS) of one batch."""
+    shared = bind_values(
+        session,
+        Record.__table__,
+        {
+            "received_at": now,
+            "batch_id": batch_id,
+            "ledger_status": "pending",
+            "projected": False,
+        },
+    )
+    tail = tuple(shared[name] for name in RECORD_COLUMNS[-4:])
+    full = [row + tail for row in rows]
+    insert_rows(session, Record.__table__, RECORD_COLUMNS, full)
+
+
 class Ingestor:
     """Checks and stores the records of sync batches for one hub."""
 
@@ -299,19 +318,7 @@ class _Store:
 
     def finish(self, outcome: Outcome) -> None:
         """Write everything in a few statements."""
-        shared = bind_values(
-            self.session,
-            Record.__table__,
-            {
-                "received_at": self.now,
-                "batch_id": self.batch_id,
-                "ledger_status": "pending",
-                "projected": False,
-            },
-        )
-        tail = tuple(shared[name] for name in RECORD_COLUMNS[-4:])
-        rows = [row + tail for row in self.records]
-        insert_rows(self.session, Record.__table__, RECORD_COLUMNS, rows)
+        insert_records(self.session, self.records, self.batch_id, self.now)
         if self.rejections:
             self.session.execute(insert(Rejection), self.rejections)
         for dev, head in sorted(self.heads.items()):
