@@ -8,9 +8,12 @@ is held only for the chain checks and the bulk writes.
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -144,6 +147,28 @@ def insert_records(
     insert_rows(session, Record.__table__, RECORD_COLUMNS, full)
 
 
+@contextmanager
+def _writer_turn(session: Session) -> Iterator[None]:
+    """On a SQLite file, queue for the write lock in the kernel, not by polling.
+
+    SQLite's busy handler retries after sleeps growing to 100 ms, so a worker waiting
+    for another's commit oversleeps and leaves its core idle (about 8 ms per wait
+    with 15 ms commits); a file lock wakes the next writer the moment it is free.
+    PostgreSQL queues its row locks itself.
+    """
+    url = session.get_bind().url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        yield
+        return
+
+    with open(url.database + ".ingest-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class Ingestor:
     """Checks and stores the records of sync batches for one hub."""
 
@@ -156,7 +181,7 @@ class Ingestor:
         segments = decode_batch(frame)
         devices = self._devices(session, segments)
         checked = [self.check_segment(seg, devices) for seg in segments]
-        with session.begin():
+        with _writer_turn(session), session.begin():
             outcome = self.store(session, sender, checked, frame)
 
         extra = {"batch_id": outcome.batch_id, "sender": sender, **outcome.counts()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -314,3 +315,23 @@ def test_stored_row_holds_every_column_of_the_record(ingestor, sessions, tablet)
     assert (stored_row.ledger_status, stored_row.projected) == ("pending", False)
     assert stored_row.received_at.utcoffset().total_seconds() == 0
     assert quarantined.pos < stored_row.pos
+
+
+def test_concurrent_batches_all_land(ingestor, sessions, tablet, gateway):
+    tablet.harvests(40)
+    gateway.harvests(40)
+    batches = [
+        (chain, chain.segment(first, first + 9))
+        for first in (1, 11, 21, 31)
+        for chain in (tablet, gateway)
+    ]
+
+    def send(chain):
+        mine = [seg for owner, seg in batches if owner is chain]
+        return [ingest(ingestor, sessions, chain, seg) for seg in mine]
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = [o for done in pool.map(send, (tablet, gateway)) for o in done]
+
+    assert {r.status for o in outcomes for r in o.results} == {"accepted"}
+    assert len(stored(sessions)) == 80
