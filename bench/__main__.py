@@ -80,8 +80,9 @@ def _ingest(args, streams, workdir: Path) -> list[str]:
         (
             f"Target: end to end >= {TARGET_RATE:,} records/s and >= "
             f"{TARGET_SHARE:.0%} of verify-only in the same run. CPU µs/record "
-            "counts the hub's processes only (not the client or PostgreSQL); "
-            "it holds on a busy machine where records/s does not."
+            "counts the measured processes only (the hub's workers, or the "
+            "baseline's pool), not the load client nor PostgreSQL; it holds on a "
+            "busy machine where records/s does not."
         ),
         "",
     ]

@@ -34,7 +34,12 @@ def fresh(kind: str, workdir: Path, server_url: str | None = None) -> Iterator[s
     """URL of an empty database of `kind` ("sqlite" or "postgresql"), dropped after."""
     name = f"bench_{secrets.token_hex(4)}"
     if kind == "sqlite":
-        yield f"sqlite:///{workdir / (name + '.sqlite')}"
+        path = workdir / f"{name}.sqlite"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for leftover in workdir.glob(f"{name}.sqlite*"):
+                leftover.unlink()
         return
 
     base = make_url(server_url or postgres_url())
