@@ -1,193 +1,208 @@
-"""Hub ingest throughput: signed records per second, end to end over HTTP.
+"""Hub ingest throughput: end to end over HTTP, verify-only and insert-only baselines.
 
-Starts `cocoa-hub serve --workers 2` on loopback with a throw-away SQLite home,
-enrolls DEVICES tablets, pre-signs their records, then posts CTB1 batches from
-CLIENTS threads and reports records/s against a verify-only baseline that uses
-the same number of processes.
-
-    .venv/bin/python bench/hub_ingest.py [--records 40000] [--batch 1000]
+The end-to-end figure runs a real `cocoa-hub serve --workers N` on loopback against
+the database given, with one client thread per device posting pre-signed CTB1
+batches in order; every record must come back `accepted`. The ledger commit job is
+held off (`COCOA_HUB_LEDGER_AFTER_INGEST=false`) so the figure is ingest alone.
 """
 
 from __future__ import annotations
 
-import argparse
-import base64
-import os
-import socket
-import subprocess
+import multiprocessing
 import sys
-import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from sqlalchemy.orm import sessionmaker
 
+from bench.procs import env_with, free_port, start, stop, tree_cpu_seconds
+from bench.season import DeviceStream
+from hub import enrollment
+from hub.db import make_engine
 from hub.device_auth import authorization
-from shared.keys import DeviceKey
-from shared.record import GENESIS, sign_record
+from hub.ingest import insert_records
+from hub.migrate import upgrade
+from hub.models import Organisation, utcnow
+from shared.record import parse
 from shared.wire import MEDIA_TYPE, Segment, encode_batch
 
+PATH = "/api/v1/sync/batches"
 
-def chain(seed: int, count: int):
-    key = DeviceKey.from_seed(seed.to_bytes(32, "big"))
-    records, prev = [], GENESIS
-    for n in range(1, count + 1):
-        body = {
-            "id": f"H-{seed}-{n}",
-            "farmer": "CI-SOU-0001",
-            "plot": "CI-SOU-0001-P1",
-            "mass_g": 1000 + n,
-            "harvested_on": "2026-11-02",
-        }
-        rec = sign_record(key, "harvest", n, prev, body, "2026-11-02T08:00:00Z")
-        records.append(rec)
-        prev = rec.id
-    return key, records
+# Work for forked pool processes: set before the pool starts, read by index, so
+# no record is pickled while the clock runs.
+_WORK: list = []
 
 
-def _verify_chunk(args):
-    public_raw, pairs = args
+@dataclass(frozen=True)
+class Run:
+    """One measured run: how many records, how long, and the CPU the work used.
+
+    CPU per record is a cost that other load on the machine does not change, so it
+    compares runs on a busy machine where records/s cannot.
+    """
+
+    records: int
+    seconds: float
+    cpu_seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds
+
+    @property
+    def cpu_us(self) -> float:
+        """CPU microseconds spent per record."""
+        return self.cpu_seconds / self.records * 1e6
+
+
+def frames(streams: list[DeviceStream], batch: int) -> dict[str, list[tuple]]:
+    """Per device, its (key, CTB1 frame) list in seq order, `batch` records each."""
+    out: dict[str, list[tuple]] = {}
+    for stream in streams:
+        recs, dev = stream.records, stream.key.device_id
+        out[dev] = [
+            (stream.key, encode_batch([Segment(dev, i + 1, recs[i : i + batch])]))
+            for i in range(0, len(recs), batch)
+        ]
+    return out
+
+
+def verify_only(streams: list[DeviceStream], workers: int, batch: int) -> Run:
+    """Parse (with the canonical check) and verify every record, in `workers` processes."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    verifier = Ed25519PublicKey.from_public_bytes(public_raw)
-    for raw, sig in pairs:
-        verifier.verify(sig, raw)
-    return len(pairs)
-
-
-def baseline(chains, workers: int) -> float:
-    jobs = [
-        (key.public_raw, [(r.raw, r.signature) for r in recs]) for key, recs in chains
+    _WORK[:] = [
+        (Ed25519PublicKey.from_public_bytes(s.key.public_raw), s.records[i : i + batch])
+        for s in streams
+        for i in range(0, len(s.records), batch)
     ]
-    with ProcessPoolExecutor(workers) as pool:
-        start = time.perf_counter()
-        total = sum(pool.map(_verify_chunk, jobs))
-        return total / (time.perf_counter() - start)
+    return _in_pool(workers, _verify_chunk)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _verify_chunk(index: int) -> tuple[int, float]:
+    began = time.process_time()
+    verifier, records = _WORK[index]
+    for rec in records:
+        parse(rec.raw)
+        verifier.verify(rec.signature, rec.raw)
+    return len(records), time.process_time() - began
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--records", type=int, default=40000)
-    parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--devices", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--with-ledger",
-        action="store_true",
-        help="let the ledger commit job run during the ingest",
-    )
-    args = parser.parse_args()
+def insert_only(
+    db_url: str, streams: list[DeviceStream], workers: int, batch: int
+) -> Run:
+    """Bulk-insert the rows ingest would store, unchecked, one transaction per batch."""
+    _prepare(db_url, streams)
+    _WORK[:] = [
+        (db_url, [_row(rec) for rec in s.records[i : i + batch]])
+        for s in streams
+        for i in range(0, len(s.records), batch)
+    ]
+    return _in_pool(workers, _insert_chunk)
 
-    per_device = args.records // args.devices
-    chains = [chain(100 + d, per_device) for d in range(args.devices)]
-    verify_rate = baseline(chains, args.workers)
 
-    home = Path(tempfile.mkdtemp(prefix="hub-bench-"))
+def _row(rec) -> tuple:
+    head = parse(rec.raw, strict=False)
+    fields = (rec.id, head.device, head.seq, head.type, rec.raw, rec.signature)
+    return fields + (head.time, "stored", None, None)
+
+
+def _insert_chunk(index: int) -> tuple[int, float]:
+    began = time.process_time()
+    db_url, rows = _WORK[index]
+    engine = _engines.get(db_url) or _engines.setdefault(db_url, make_engine(db_url))
+    with sessionmaker(engine.execution_options(writer=True)).begin() as session:
+        insert_records(session, rows, f"bench{index}", utcnow())
+    return len(rows), time.process_time() - began
+
+
+_engines: dict = {}
+
+
+def _in_pool(workers: int, task) -> Run:
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers) as pool:
+        pool.map(_noop, range(workers))  # the processes exist before the clock starts
+        began = time.perf_counter()
+        done = pool.map(task, range(len(_WORK)), chunksize=1)
+        seconds = time.perf_counter() - began
+    _WORK.clear()
+    return Run(sum(n for n, _ in done), seconds, sum(cpu for _, cpu in done))
+
+
+def _noop(_index: int) -> None:
+    return None
+
+
+def end_to_end(
+    db_url: str,
+    streams: list[DeviceStream],
+    workers: int,
+    batch: int,
+    workdir: Path,
+) -> Run:
+    """Records/s through a real `cocoa-hub serve` on `db_url`, every one accepted."""
+    _prepare(db_url, streams)
+    by_device = frames(streams, batch)
     port = free_port()
-    env = dict(
-        os.environ,
-        COCOA_HUB_HOME=str(home),
+    base = f"http://127.0.0.1:{port}"
+    env = env_with(
+        COCOA_HUB_HOME=str(workdir / "hub"),
+        COCOA_HUB_DATABASE_URL=db_url,
+        COCOA_HUB_AUTO_MIGRATE="false",
         COCOA_HUB_LOG_LEVEL="WARNING",
         COCOA_HUB_LEDGER_INTERVAL="3600",
-        COCOA_HUB_LEDGER_AFTER_INGEST="true" if args.with_ledger else "false",
+        COCOA_HUB_LEDGER_AFTER_INGEST="false",
     )
-    cli = [sys.executable, "-m", "hub.cli"]
-    subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*cli, "create-org", "coop", "--name", "Coop", "--kind", "cooperative"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    server = subprocess.Popen(
-        [*cli, "serve", "--port", str(port), "--workers", str(args.workers)],
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "hub.cli", "serve", "--port", str(port)]
+    log = workdir / f"hub-{port}.log"
+    server = start([*cmd, "--workers", str(workers)], env, base + "/healthz", log)
     try:
-        _wait(url)
-        for key, _ in chains:
-            token = subprocess.run(
-                [*cli, "enroll-token", "--org", "coop", "--role", "cooperative"],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.strip()
-            requests.post(
-                f"{url}/api/v1/devices/enroll",
-                json={
-                    "token": token,
-                    "public_key": base64.b64encode(key.public_raw).decode(),
-                    "kind": "tablet",
-                },
-                timeout=10,
-            ).raise_for_status()
-
-        frames = [
-            (
-                key,
-                encode_batch([Segment(key.device_id, i + 1, recs[i : i + args.batch])]),
+        cpu_before = tree_cpu_seconds(server.pid)
+        began = time.perf_counter()
+        with ThreadPoolExecutor(len(by_device)) as pool:
+            accepted = sum(
+                pool.map(lambda items: _send(base, items), by_device.values())
             )
-            for key, recs in chains
-            for i in range(0, len(recs), args.batch)
-        ]
-        by_device = {}
-        for key, frame in frames:
-            by_device.setdefault(key.device_id, []).append((key, frame))
-
-        def send(items):
-            session = requests.Session()
-            accepted = 0
-            for key, frame in items:
-                path = "/api/v1/sync/batches"
-                headers = {
-                    "Content-Type": MEDIA_TYPE,
-                    "Authorization": authorization(key, "POST", path, frame),
-                }
-                answer = session.post(
-                    url + path, data=frame, headers=headers, timeout=120
-                )
-                answer.raise_for_status()
-                accepted += sum(
-                    r["status"] == "accepted" for r in answer.json()["results"]
-                )
-            return accepted
-
-        start = time.perf_counter()
-        with ThreadPoolExecutor(args.devices) as pool:
-            accepted = sum(pool.map(send, by_device.values()))
-        elapsed = time.perf_counter() - start
+        seconds = time.perf_counter() - began
+        cpu = tree_cpu_seconds(server.pid) - cpu_before
     finally:
-        server.terminate()
-        server.wait(10)
+        stop(server)
 
-    rate = accepted / elapsed
-    print(f"records accepted      {accepted}")
-    print(f"end to end            {rate:,.0f} records/s ({elapsed:.2f} s)")
-    print(
-        f"verify-only baseline  {verify_rate:,.0f} records/s ({args.workers} processes)"
-    )
-    print(f"ratio                 {rate / verify_rate:.0%}")
+    expected = sum(len(s.records) for s in streams)
+    if accepted != expected:
+        raise RuntimeError(f"hub accepted {accepted} of {expected} records; see {log}")
+    return Run(accepted, seconds, cpu)
 
 
-def _wait(url: str) -> None:
-    for _ in range(100):
-        try:
-            requests.get(url + "/healthz", timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise SystemExit("hub did not start")
+def _send(base: str, items: list[tuple]) -> int:
+    http = requests.Session()
+    accepted = 0
+    for key, frame in items:
+        headers = {
+            "Content-Type": MEDIA_TYPE,
+            "Authorization": authorization(key, "POST", PATH, frame),
+        }
+        answer = http.post(base + PATH, data=frame, headers=headers, timeout=300)
+        answer.raise_for_status()
+        accepted += sum(r["status"] == "accepted" for r in answer.json()["results"])
+    return accepted
 
 
-if __name__ == "__main__":
-    main()
+def _prepare(db_url: str, streams: list[DeviceStream]) -> None:
+    """Migrate the database and enroll the streams' devices in one cooperative."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    with sessions.begin() as session:
+        org = Organisation(slug="bench-coop", name="Bench Coop", kind="cooperative")
+        session.add(org)
+        session.flush()
+        for n, stream in enumerate(streams):
+            enrollment.register(
+                session, stream.key.public_raw, org.id, "cooperative", "tablet", f"t{n}"
+            )
+    engine.dispose()

@@ -21,7 +21,9 @@ def free_port() -> int:
 
 
 def run(cmd: list[str], env: dict, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, **kw)
+    return subprocess.run(
+        cmd, env=env, check=True, capture_output=True, text=True, **kw
+    )
 
 
 def start(cmd: list[str], env: dict, ready_url: str, log: Path) -> subprocess.Popen:
@@ -60,3 +62,27 @@ def env_with(**extra: str) -> dict:
     env = dict(os.environ)
     env.update(extra)
     return env
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by `pid` and its live descendants."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for member in _tree(pid):
+        try:
+            stat = Path(f"/proc/{member}/stat").read_text()
+        except FileNotFoundError:
+            continue  # exited between listing and reading
+        fields = stat.rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        member = todo.pop()
+        out.append(member)
+        for task in Path(f"/proc/{member}/task").glob("*/children"):
+            todo += [int(child) for child in task.read_text().split()]
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -278,3 +279,59 @@ def test_new_key_cannot_claim_an_enrolled_device_id(ingestor, sessions, tablet):
     outcome = ingest(ingestor, sessions, tablet, doc_seg, seg)
 
     assert statuses(outcome) == [(1, "rejected", "device-unknown")]
+
+
+def test_unsorted_body_keys_are_malformed(ingestor, sessions, tablet):
+    rec = tablet.harvests(1)[0]
+    doc = json.loads(rec.raw)
+    doc["body"] = dict(reversed(list(doc["body"].items())))
+    unsorted = json.dumps(doc, separators=(",", ":")).encode()
+    resigned = SignedRecord(unsorted, tablet.key.sign(unsorted))
+
+    outcome = ingest(ingestor, sessions, tablet, Segment(tablet.device, 1, [resigned]))
+
+    assert statuses(outcome) == [(1, "rejected", "malformed-record")]
+    assert "canonical" in outcome.results[0].detail
+
+
+def test_stored_row_holds_every_column_of_the_record(ingestor, sessions, tablet):
+    tablet.add("harvest", dict(harvest(1), harvested_on="2026-13-40"))
+    tablet.harvests(1)
+
+    outcome = ingest(ingestor, sessions, tablet, tablet.segment())
+
+    with sessions() as session:
+        rows = session.scalars(select(Record).order_by(Record.seq)).all()
+    quarantined, stored_row = rows
+    assert quarantined.reason == "schema-invalid"
+    assert quarantined.reason_detail == outcome.results[0].detail
+    assert "\\d" in quarantined.reason_detail
+    assert (stored_row.id, stored_row.signature) == (
+        tablet.records[1].id,
+        tablet.records[1].signature,
+    )
+    assert stored_row.device_time == TIME
+    assert stored_row.batch_id == outcome.batch_id
+    assert (stored_row.ledger_status, stored_row.projected) == ("pending", False)
+    assert stored_row.received_at.utcoffset().total_seconds() == 0
+    assert quarantined.pos < stored_row.pos
+
+
+def test_concurrent_batches_all_land(ingestor, sessions, tablet, gateway):
+    tablet.harvests(40)
+    gateway.harvests(40)
+    batches = [
+        (chain, chain.segment(first, first + 9))
+        for first in (1, 11, 21, 31)
+        for chain in (tablet, gateway)
+    ]
+
+    def send(chain):
+        mine = [seg for owner, seg in batches if owner is chain]
+        return [ingest(ingestor, sessions, chain, seg) for seg in mine]
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = [o for done in pool.map(send, (tablet, gateway)) for o in done]
+
+    assert {r.status for o in outcomes for r in o.results} == {"accepted"}
+    assert len(stored(sessions)) == 80
