@@ -168,7 +168,11 @@ class Demo:
         self.shipment = self.record(
             "dispatch", lots=self.lots, to_org=MAKER, carrier="Transports Soubré", vehicle="AB-1234-CI"
         )
-        print(f"      lots {', '.join(self.lots)} dispatched as {self.shipment}")
+        # The cooperative sells the lots to the manufacturer: ownership moves with a
+        # transfer, which the ledger needs before anyone else may process them.
+        for lot in self.lots:
+            self.record("transfer", asset=lot, to_org=MAKER)
+        print(f"      lots {', '.join(self.lots)} dispatched as {self.shipment} and sold to {MAKER}")
         print(_indent(self.edge("tablet", "status")))
 
     def record(self, rtype: str, attach: list[Path] = (), **body) -> str:
