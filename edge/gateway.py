@@ -141,7 +141,9 @@ def hub_word(session, devices: list[str]) -> dict:
     One receipt per device proves the hub's high water (the batch that settled
     its highest acknowledged record); each verdict names the batch it came in,
     whose receipt comes too. Every verdict is sent each time: they are rare, and
-    a tablet that missed an answer still learns them.
+    a tablet that missed an answer still learns them. Only receipts the hub
+    signed are kept for this, so a gateway whose upstream is another gateway has
+    none to pass on and its tablets' records stay relayed.
     """
     batches = set()
     for device in devices:

@@ -573,9 +573,10 @@ class _Run:
 
         Only receipts that verify against the hub's key count. They sign the hub's
         high water, so acknowledgement is the hub's word; a verdict (rejected or
-        quarantined, with its code) is the gateway's report of the hub's answer,
-        applied only where the hub's signed high water of that same batch agrees:
-        a rejected record is above it, a quarantined one at or below it.
+        quarantined) is applied only where the hub's signed high water of that
+        same batch agrees: a rejected record is above it, a quarantined one at or
+        below it. The hub's receipt does not sign its per-record results, so a
+        verdict's code and detail rest on the gateway's word alone.
         """
         if not isinstance(hub, dict):
             return
