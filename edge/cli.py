@@ -171,7 +171,7 @@ def cmd_status(config: EdgeConfig, args) -> int:
         print("enrolled   no")
     print(f"records    {last.seq if last else 0} in the chain")
     for state, count in counts.items():
-        print(f"  {state.value:<13}{count}")
+        print(f"  {state.value:<13}{count:>7}  {journal.STATE_MEANING[state]}")
     print(
         f"sync       {status.state.value}; last success {status.last_success_at or 'never'}"
     )

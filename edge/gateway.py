@@ -6,6 +6,11 @@ records verbatim in the relay table: never re-signed, never re-serialised. It
 acks them with its own signed receipt and forwards them upstream unchanged in
 its own sync, so the hub still verifies the tablet's original signature.
 
+Its receipt says only that it holds the records: a tablet keeps them `relayed`.
+Each answer, and `GET /sync/custody`, passes on the hub's signed receipts and
+verdicts the gateway has learned for the tablet's records, so the tablet can
+settle them as acknowledged, rejected or quarantined on the hub's word.
+
 A gateway that first hears of a tablet mid-chain (its earlier records went to
 the hub directly) takes the first record it receives as that tablet's base and
 cannot check the link before it; the hub, which holds the whole chain, does.
@@ -24,7 +29,16 @@ from sqlalchemy import func, select
 from edge import projections
 from edge.context import EdgeContext
 from edge.errors import NotAGateway, NotFound, RequestAuthFailed, RequestExpired
-from edge.models import Attachment, Farmer, Lot, PeerDevice, Plot, RelayRecord
+from edge.models import (
+    Attachment,
+    Farmer,
+    Lot,
+    PeerDevice,
+    Plot,
+    Receipt,
+    RecordState,
+    RelayRecord,
+)
 from shared import reqsign
 from shared.errors import CocoaError, MalformedRecord, SchemaInvalid
 from shared.keys import verify
@@ -93,14 +107,94 @@ def ingest():
                 results.append(result)
         devices = sorted({s.device for s in segments})
         high_water = {d: mark for d in devices if (mark := _high_water(session, d))}
+        hub = hub_word(session, devices)
     receipt = _receipt(ctx, frame, high_water)
     log.info(
         "relay.batch",
         extra={"device_id": peer.id, "records": len(results), "batch": receipt[0]},
     )
     return jsonify(
-        batch=receipt[0], results=results, high_water=high_water, receipt=receipt[1]
+        batch=receipt[0],
+        results=results,
+        high_water=high_water,
+        receipt=receipt[1],
+        hub=hub,
     )
+
+
+@bp.get("/sync/custody")
+def custody():
+    """What this gateway holds for the calling device and what the hub said of it."""
+    with edge().transaction() as session:
+        peer = authenticate(session)
+        answer = {
+            "device": peer.id,
+            "high_water": _high_water(session, peer.id),
+            "hub": hub_word(session, [peer.id]),
+        }
+    return jsonify(answer)
+
+
+def hub_word(session, devices: list[str]) -> dict:
+    """The hub's receipts and verdicts this gateway holds for `devices`' records.
+
+    One receipt per device proves the hub's high water (the batch that settled
+    its highest acknowledged record); each verdict names the batch it came in,
+    whose receipt comes too. Every verdict is sent each time: they are rare, and
+    a tablet that missed an answer still learns them. Only receipts the hub
+    signed are kept for this, so a gateway whose upstream is another gateway has
+    none to pass on and its tablets' records stay relayed.
+    """
+    batches = set()
+    for device in devices:
+        top = session.scalars(
+            select(RelayRecord.upstream_batch)
+            .where(
+                RelayRecord.device == device,
+                RelayRecord.state == RecordState.ACKNOWLEDGED,
+                RelayRecord.upstream_batch.is_not(None),
+            )
+            .order_by(RelayRecord.seq.desc())
+            .limit(1)
+        ).first()
+        batches.add(top)
+
+    ruled = session.scalars(
+        select(RelayRecord).where(
+            RelayRecord.device.in_(devices),
+            RelayRecord.state.in_((RecordState.REJECTED, RecordState.QUARANTINED)),
+            RelayRecord.upstream_batch.is_not(None),
+        )
+    ).all()
+    batches.update(row.upstream_batch for row in ruled)
+    receipts = session.scalars(
+        select(Receipt).where(
+            Receipt.batch.in_(batches - {None}), Receipt.signer == "hub"
+        )
+    )
+    return {
+        "receipts": [_b64_pair(r.payload, r.signature) for r in receipts],
+        "verdicts": [_verdict(row) for row in ruled],
+    }
+
+
+def _verdict(row: RelayRecord) -> dict:
+    return {
+        "device": row.device,
+        "seq": row.seq,
+        "id": row.id,
+        "status": row.state.value,
+        "code": row.state_code,
+        "detail": row.state_detail,
+        "batch": row.upstream_batch,
+    }
+
+
+def _b64_pair(payload: bytes, signature: bytes) -> dict:
+    return {
+        "payload": base64.b64encode(payload).decode(),
+        "signature": base64.b64encode(signature).decode(),
+    }
 
 
 def _ingest(session, segment_device: str, seq: int, record) -> dict:
@@ -199,11 +293,7 @@ def _receipt(ctx: EdgeContext, frame: bytes, high_water: dict) -> tuple[str, dic
             "time": device_time(),
         }
     )
-    signature = ctx.key.sign(payload)
-    return batch, {
-        "payload": base64.b64encode(payload).decode(),
-        "signature": base64.b64encode(signature).decode(),
-    }
+    return batch, _b64_pair(payload, ctx.key.sign(payload))
 
 
 @bp.get("/sync/reference")

@@ -151,6 +151,18 @@ def _check_row(
     return None
 
 
+# What each state means to the person holding the device, for the sync page and
+# `cocoa-edge status`.
+STATE_MEANING = {
+    RecordState.PENDING: "signed here, not sent yet",
+    RecordState.SENT: "sent, the answer has not come back",
+    RecordState.RELAYED: "held by the gateway, the hub has not answered yet",
+    RecordState.ACKNOWLEDGED: "stored by the hub",
+    RecordState.QUARANTINED: "stored by the hub, held for review",
+    RecordState.REJECTED: "refused, with the reason; not stored",
+}
+
+
 def count_by_state(session: Session) -> dict[RecordState, int]:
     query = select(JournalRecord.state, func.count()).group_by(JournalRecord.state)
     counts = {state: 0 for state in RecordState}

@@ -57,6 +57,7 @@ class RecordState(enum.StrEnum):
 
     PENDING = "pending"
     SENT = "sent"
+    RELAYED = "relayed"  # in a gateway's custody; the hub has not answered yet
     ACKNOWLEDGED = "acknowledged"
     QUARANTINED = "quarantined"
     REJECTED = "rejected"
@@ -119,6 +120,8 @@ class RelayRecord(Base):
     )
     state_code: Mapped[str | None] = mapped_column(String(40))
     state_detail: Mapped[str | None] = mapped_column(String(500))
+    # The hub batch whose signed receipt settled this record, shown to its tablet.
+    upstream_batch: Mapped[str | None] = mapped_column(String(80))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_relay_state", "state"),)

@@ -167,7 +167,11 @@ def sync_page():
         counts = journal.count_by_state(session)
         enrollment = ctx.enrollment(session)
     return render_template(
-        "sync.html", status=status, counts=counts, enrollment=enrollment
+        "sync.html",
+        status=status,
+        counts=counts,
+        meaning=journal.STATE_MEANING,
+        enrollment=enrollment,
     )
 
 

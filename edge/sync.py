@@ -1,7 +1,8 @@
 """The sync client: push pending records in CTB1 batches, pull reference data down.
 
 One run: pull reference data (to learn keys and choices), upload attachments
-(HEAD then PUT), then send batches and apply each answer. Every network phase has
+(HEAD then PUT), ask a gateway what the hub said of the records it holds for this
+device, then send batches and apply each answer. Every network phase has
 connect and read timeouts and each batch an overall deadline. A run holds a file
 lock in the device home, so the CLI and the server never sync at the same time.
 """
@@ -51,7 +52,10 @@ log = logging.getLogger(__name__)
 BATCHES_PATH = "/api/v1/sync/batches"
 REFERENCE_PATH = "/api/v1/sync/reference"
 ATTACHMENTS_PATH = "/api/v1/sync/attachments/"
+CUSTODY_PATH = "/api/v1/sync/custody"
 OUTSTANDING = (RecordState.PENDING, RecordState.SENT)
+# Not yet settled by the hub: the hub's signed word may still move these.
+UNSETTLED = (*OUTSTANDING, RecordState.RELAYED)
 CHUNK = 16 * 1024
 
 Progress = Callable[[str, int, int], None] | None
@@ -90,6 +94,7 @@ class SyncReport:
     state: SyncState = SyncState.SUCCEEDED
     batches: int = 0
     sent: int = 0
+    relayed: int = 0
     acknowledged: int = 0
     quarantined: int = 0
     rejected: int = 0
@@ -104,7 +109,8 @@ class SyncReport:
     def summary(self) -> str:
         text = (
             f"sync {self.state.value}: {self.sent} records sent in {self.batches} "
-            f"batches, {self.acknowledged} acknowledged, {self.quarantined} "
+            f"batches, {self.relayed} relayed, {self.acknowledged} acknowledged, "
+            f"{self.quarantined} "
             f"quarantined, {self.rejected} rejected; {self.attachments} attachments "
             f"uploaded; {self.reference} reference rows merged"
         )
@@ -214,7 +220,9 @@ def _read_before(response: requests.Response, deadline: float) -> bytes:
 
 def _raise_for_problem(method: str, path: str, response: requests.Response) -> None:
     status = response.status_code
-    if status < 400 or (method == "HEAD" and status == 404):
+    # A HEAD's 404 means "not there yet"; the hub has no custody endpoint (only
+    # a gateway keeps records for others), and its 404 says it is the hub.
+    if status < 400 or (status == 404 and (method == "HEAD" or path == CUSTODY_PATH)):
         return
 
     try:
@@ -315,7 +323,9 @@ def _finish(ctx: EdgeContext, report: SyncReport) -> None:
             "device_id": ctx.key.device_id,
             "state": report.state.value,
             "sent": report.sent,
+            "relayed": report.relayed,
             "acknowledged": report.acknowledged,
+            "rejected": report.rejected,
         },
     )
 
@@ -330,10 +340,12 @@ class _Run:
         self.progress = progress
         base = ctx.config.upstream or enrollment.hub_url
         self.upstream = Upstream(ctx, base, http)
+        self.resend_relayed = False
 
     def all(self) -> None:
         self.pull_reference()
         self.upload_attachments()
+        self.settle_custody()
         self.push_records()
 
     def step(self, phase: str, done: int, total: int) -> None:
@@ -376,9 +388,34 @@ class _Run:
             session.get(Attachment, attachment.sha256).uploaded_at = utcnow()
         self.report.attachments += 1
 
+    def settle_custody(self) -> None:
+        """Learn what the hub said of this device's records a gateway holds."""
+        with self.ctx.transaction() as session:
+            relayed = session.scalar(
+                select(func.count())
+                .select_from(JournalRecord)
+                .where(JournalRecord.state == RecordState.RELAYED)
+            )
+        if not relayed:
+            return
+
+        response = self.upstream.call("GET", CUSTODY_PATH)
+        if response.status_code == 404:
+            # The upstream is the hub (or a gateway older than custody): send the
+            # relayed records again; the hub answers duplicate for those it has.
+            # Before the pending ones, or the hub would see a gap in the chain.
+            self.resend_relayed = True
+            return
+
+        answer = _json(response)
+        with self.ctx.transaction() as session:
+            self.apply_hub_word(session, answer.get("hub"))
+
     def push_records(self) -> None:
         with self.ctx.transaction() as session:
-            items = outstanding(session, self.ctx.key.device_id)
+            items = outstanding(
+                session, self.ctx.key.device_id, with_relayed=self.resend_relayed
+            )
         config = self.ctx.config
         batches = plan_batches(items, config.batch_records, config.batch_bytes)
         total = len(items)
@@ -408,7 +445,8 @@ class _Run:
         receipt = self.check_receipt(answer, frame)
         with self.ctx.transaction() as session:
             session.merge(receipt)
-            self.apply(session, answer, segments)
+            self.apply(session, answer, segments, receipt)
+            self.apply_hub_word(session, answer.get("hub"))
         self.report.batches += 1
         self.report.sent += sum(len(s.records) for s in segments)
 
@@ -453,7 +491,9 @@ class _Run:
             "the receipt is not signed by the hub nor by a gateway of this organisation"
         )
 
-    def apply(self, session, answer: dict, segments: list[Segment]) -> None:
+    def apply(
+        self, session, answer: dict, segments: list[Segment], receipt: Receipt
+    ) -> None:
         sent = {
             (s.device, s.first_seq + i): r.id
             for s in segments
@@ -467,28 +507,41 @@ class _Run:
                 )
                 continue
             row = _row(session, self.ctx.key.device_id, *key)
-            self.apply_result(row, result)
+            self.apply_result(row, result, receipt)
 
         for device, mark in (answer.get("high_water") or {}).items():
-            self.apply_high_water(session, device, mark)
+            self.apply_high_water(session, device, mark, receipt)
 
-    def apply_result(self, row, result: dict) -> None:
+    def apply_result(self, row, result: dict, receipt: Receipt) -> None:
         status = result.get("status")
+        from_hub = receipt.signer == "hub"
+        if from_hub and isinstance(row, RelayRecord):
+            row.upstream_batch = receipt.batch
         if status in ("accepted", "duplicate"):
-            if row.state != RecordState.ACKNOWLEDGED:
-                self.report.acknowledged += 1
-            row.state = RecordState.ACKNOWLEDGED
-        elif status in ("quarantined", "rejected"):
-            row.state = RecordState(status)
-            row.state_code = str(result.get("code") or status)[:40]
-            row.state_detail = str(result.get("detail") or "")[:500]
-            if status == "quarantined":
-                self.report.quarantined += 1
-            else:
-                self.report.rejected += 1
+            self.settle(row, _arrived(from_hub))
+        elif status == "rejected" or (status == "quarantined" and from_hub):
+            self.settle(row, RecordState(status), result)
+        elif status == "quarantined":
+            # A gateway holds a record that fails its schema and forwards it all
+            # the same; only the hub's verdict is final.
+            self.settle(row, RecordState.RELAYED, result)
 
-    def apply_high_water(self, session, device: str, mark: dict) -> None:
-        """Everything at or below the hub's high water has arrived."""
+    def settle(self, row, state: RecordState, result: dict | None = None) -> None:
+        """Move a record to `state`, never back from the hub's word to custody."""
+        if row.state not in UNSETTLED or row.state == state:
+            return
+
+        row.state = state
+        if result is not None:
+            row.state_code = str(result.get("code") or result.get("status"))[:40]
+            row.state_detail = str(result.get("detail") or "")[:500]
+        counter = state.value
+        setattr(self.report, counter, getattr(self.report, counter) + 1)
+
+    def apply_high_water(
+        self, session, device: str, mark: dict, receipt: Receipt | None = None
+    ) -> None:
+        """Everything at or below the high water has arrived at its signer."""
         seq = mark.get("seq") if isinstance(mark, dict) else None
         if not isinstance(seq, int):
             return
@@ -504,13 +557,82 @@ class _Run:
                 },
             )
             return
+        from_hub = receipt is None or receipt.signer == "hub"
         model = JournalRecord if device == self.ctx.key.device_id else RelayRecord
-        query = select(model).where(model.seq <= seq, model.state.in_(OUTSTANDING))
+        states = UNSETTLED if from_hub else OUTSTANDING
+        query = select(model).where(model.seq <= seq, model.state.in_(states))
         if model is RelayRecord:
             query = query.where(RelayRecord.device == device)
         for row in session.scalars(query):
-            row.state = RecordState.ACKNOWLEDGED
-            self.report.acknowledged += 1
+            if from_hub and receipt is not None and model is RelayRecord:
+                row.upstream_batch = receipt.batch
+            self.settle(row, _arrived(from_hub))
+
+    def apply_hub_word(self, session, hub: dict | None) -> None:
+        """Settle own records a gateway holds by the hub receipts it passes on.
+
+        Only receipts that verify against the hub's key count. They sign the hub's
+        high water, so acknowledgement is the hub's word; a verdict (rejected or
+        quarantined) is applied only where the hub's signed high water of that
+        same batch agrees: a rejected record is above it, a quarantined one at or
+        below it. The hub's receipt does not sign its per-record results, so a
+        verdict's code and detail rest on the gateway's word alone.
+        """
+        if not isinstance(hub, dict):
+            return
+
+        own = self.ctx.key.device_id
+        marks = {}
+        for receipt in hub.get("receipts") or []:
+            doc = self.hub_signed(receipt)
+            if doc is not None:
+                marks[doc.get("batch")] = (doc.get("high_water") or {}).get(own)
+
+        for verdict in hub.get("verdicts") or []:
+            if isinstance(verdict, dict) and verdict.get("device") == own:
+                self.apply_verdict(session, verdict, marks)
+
+        for mark in marks.values():
+            if mark:
+                self.apply_high_water(session, own, mark)
+
+    def hub_signed(self, receipt) -> dict | None:
+        """The payload of a receipt the hub signed, or None (logged) if not."""
+        try:
+            payload = base64.b64decode(receipt["payload"])
+            signature = base64.b64decode(receipt["signature"])
+            if verify(self.enrollment.hub_key, signature, payload):
+                doc = json.loads(payload)
+                if isinstance(doc, dict):
+                    return doc
+        except (KeyError, TypeError, ValueError):
+            pass  # unreadable counts as unsigned: logged below, never applied
+        log.warning(
+            "sync.hub-receipt-invalid", extra={"device_id": self.ctx.key.device_id}
+        )
+        return None
+
+    def apply_verdict(self, session, verdict: dict, marks: dict) -> None:
+        status, seq = verdict.get("status"), verdict.get("seq")
+        row = session.get(JournalRecord, seq) if isinstance(seq, int) else None
+        if row is None or verdict.get("batch") not in marks:
+            return
+        if verdict.get("id") != row.id or status not in ("rejected", "quarantined"):
+            return
+
+        mark = marks[verdict["batch"]] or {}
+        held = isinstance(mark.get("seq"), int) and mark["seq"] >= seq
+        if held != (status == "quarantined"):
+            log.warning(
+                "sync.verdict-contradicts-receipt",
+                extra={"seq": seq, "status": status, "batch": verdict["batch"]},
+            )
+            return
+        self.settle(row, RecordState(status), verdict)
+
+
+def _arrived(from_hub: bool) -> RecordState:
+    return RecordState.ACKNOWLEDGED if from_hub else RecordState.RELAYED
 
 
 def _json(response: requests.Response) -> dict:
@@ -523,10 +645,11 @@ def _json(response: requests.Response) -> dict:
     return answer
 
 
-def outstanding(session, own_device: str) -> list[Item]:
+def outstanding(session, own_device: str, with_relayed: bool = False) -> list[Item]:
     """Own and relayed records not yet acknowledged, oldest first per device."""
     items = []
-    own = select(JournalRecord).where(JournalRecord.state.in_(OUTSTANDING))
+    states = UNSETTLED if with_relayed else OUTSTANDING
+    own = select(JournalRecord).where(JournalRecord.state.in_(states))
     for row in session.scalars(own.order_by(JournalRecord.seq)):
         items.append(Item(own_device, row.seq, SignedRecord(row.raw, row.signature)))
     relayed = select(RelayRecord).where(RelayRecord.state.in_(OUTSTANDING))
@@ -561,7 +684,8 @@ def merge_reference(session, answer: dict, own_device: str) -> int:
     already holds everything the hub knows of them, and possibly more.
     docs/sync-protocol.md does not fix the answer's field names, so this reads
     `farmers`, `plots`, `lots` (`remaining_g`), `devices` (`id` or `device_id`,
-    base64 `public_key`, `kind`, `revoked`) and `cursor`; a hub that names them
+    base64 `public_key`, `kind`, `revoked` true or `status` "revoked") and
+    `cursor`; a hub that names them
     otherwise merges nothing until the two are aligned.
     """
     merged = 0
@@ -628,7 +752,8 @@ def _merge_device(session, item: dict) -> int:
     row = session.get(PeerDevice, device_id) or PeerDevice(id=device_id)
     row.public_key = public_key
     row.kind = item.get("kind") or "tablet"
-    row.revoked = bool(item.get("revoked"))
+    # The hub names a device's `status`; `revoked` is the older, boolean spelling.
+    row.revoked = item.get("revoked") is True or item.get("status") == "revoked"
     row.rev = next_rev(session)
     session.add(row)
     return 1

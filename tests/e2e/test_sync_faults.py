@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 
 import pytest
@@ -67,6 +68,7 @@ def test_a_gateway_that_edits_a_relayed_record_gets_it_rejected(
     conn.close()
 
     forwarded = gateway.sync()
+    told = tablet.sync()
 
     after = stored(hub, device)
     rejections = hub.query(
@@ -86,6 +88,19 @@ def test_a_gateway_that_edits_a_relayed_record_gets_it_rejected(
     assert after == [(*row, "stored") for row in own_records(tablet)[:4]]
     assert [row[4] for row in gateway_own] == ["stored"]
     assert relay_state == [("rejected", "bad-signature")]
+    # The tablet learns the hub's verdict at its next sync with the gateway.
+    assert told.returncode == 0, told.stdout + told.stderr
+    assert "0 records sent" in told.stdout
+    assert tablet.rows("SELECT seq, state, state_code FROM journal ORDER BY seq") == [
+        (1, "acknowledged", None),
+        (2, "acknowledged", None),
+        (3, "acknowledged", None),
+        (4, "acknowledged", None),
+        (5, "rejected", "bad-signature"),
+    ]
+    status = tablet.cli("status").stdout
+    assert re.search(r"acknowledged\s+4\b", status), status
+    assert re.search(r"rejected\s+1\b", status), status
 
 
 def test_a_hub_killed_mid_sync_loses_and_doubles_nothing(pg_hub, tablet_of, processes):

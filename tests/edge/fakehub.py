@@ -32,6 +32,7 @@ class FakeHub:
         self.stored: dict[tuple[str, int], tuple[bytes, bytes]] = {}
         self.attachments: dict[str, bytes] = {}
         self.reject_seqs: set[int] = set()
+        self.revoked: set[str] = set()
         self.forge_receipt = False
         self.farmers = [{"id": "HUB-F-1", "name": "Kouame Yao", "village": "Buyo"}]
         self.url = ""
@@ -87,7 +88,12 @@ class FakeHub:
         if self._caller() is None:
             return _problem(401, "device-unknown")
         devices = [
-            {"id": d, "public_key": base64.b64encode(k).decode(), "kind": kind}
+            {
+                "id": d,
+                "public_key": base64.b64encode(k).decode(),
+                "kind": kind,
+                "status": "revoked" if d in self.revoked else "active",
+            }
             for d, (k, kind) in self.devices.items()
         ]
         return jsonify(

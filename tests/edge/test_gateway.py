@@ -1,12 +1,28 @@
 import pytest
+import requests
 from sqlalchemy import select
 
 from edge.app import create_app
 from edge.config import EdgeConfig
 from edge.context import EdgeContext, init_device
 from edge.enroll import enroll
-from edge.models import Farmer, JournalRecord, RecordState, RelayRecord
-from edge.sync import run_sync
+from edge.models import (
+    Farmer,
+    JournalRecord,
+    PeerDevice,
+    Receipt,
+    RecordState,
+    RelayRecord,
+)
+from edge.sync import (
+    BATCHES_PATH,
+    SyncAuthNeeded,
+    Upstream,
+    merge_reference,
+    run_sync,
+)
+from shared.record import SignedRecord
+from shared.wire import MEDIA_TYPE, Segment, encode_batch
 from tests.edge.fakehub import ServerThread
 
 
@@ -58,15 +74,128 @@ def test_gateway_relays_a_tablets_records_byte_for_byte(tablet, gateway, hub):
     assert {state for *_, state in relayed(gw)} == {RecordState.ACKNOWLEDGED}
 
 
-def test_tablet_accepts_the_gateways_receipt(tablet, gateway):
+def states(ctx):
+    with ctx.transaction() as session:
+        rows = session.scalars(select(JournalRecord).order_by(JournalRecord.seq))
+        return [(r.seq, r.state.value, r.state_code) for r in rows]
+
+
+def test_the_gateways_receipt_leaves_records_relayed_not_acknowledged(tablet, gateway):
     tablet.append("farmer", {"id": "F-1", "name": "Ama"})
 
     report = run_sync(tablet)
 
-    with tablet.transaction() as session:
-        row = session.get(JournalRecord, 1)
-    assert report.ok
-    assert row.state == RecordState.ACKNOWLEDGED
+    assert report.ok, report.summary()
+    assert report.relayed == 1 and report.acknowledged == 0
+    assert states(tablet) == [(1, "relayed", None)]
+
+
+def test_the_next_sync_acknowledges_what_the_hub_has_signed_for(tablet, gateway, hub):
+    gw, _url = gateway
+    for n in (1, 2, 3):
+        tablet.append("farmer", {"id": f"F-{n}", "name": "Ama"})
+    run_sync(tablet)
+    run_sync(gw)
+
+    report = run_sync(tablet)
+
+    assert report.ok, report.summary()
+    assert report.sent == 0 and report.acknowledged == 3
+    assert states(tablet) == [(n, "acknowledged", None) for n in (1, 2, 3)]
+
+
+def test_a_record_the_hub_rejects_is_rejected_on_the_tablet_with_the_reason(
+    tablet, gateway, hub
+):
+    gw, _url = gateway
+    for n in (1, 2):
+        tablet.append("farmer", {"id": f"F-{n}", "name": "Ama"})
+    run_sync(tablet)
+    hub.reject_seqs.add(2)
+    run_sync(gw)
+
+    report = run_sync(tablet)
+
+    assert report.rejected == 1 and report.acknowledged == 1
+    assert states(tablet) == [
+        (1, "acknowledged", None),
+        (2, "rejected", "chain-broken"),
+    ]
+
+
+def test_a_verdict_the_hubs_receipt_contradicts_is_not_believed(tablet, gateway, hub):
+    gw, _url = gateway
+    tablet.append("farmer", {"id": "F-1", "name": "Ama"})
+    run_sync(tablet)
+    run_sync(gw)
+    with gw.transaction() as session:
+        row = session.get(RelayRecord, (tablet.key.device_id, 1))
+        row.state, row.state_code = RecordState.REJECTED, "bad-signature"
+
+    run_sync(tablet)
+
+    # The hub's signed high water says it holds seq 1: the gateway's claim is false.
+    assert states(tablet) == [(1, "acknowledged", None)]
+
+
+def test_a_receipt_the_hub_did_not_sign_settles_nothing(tablet, gateway, hub):
+    gw, _url = gateway
+    tablet.append("farmer", {"id": "F-1", "name": "Ama"})
+    run_sync(tablet)
+    hub.forge_receipt = True
+    run_sync(gw)
+    hub.forge_receipt = False
+    with gw.transaction() as session:
+        for receipt in session.scalars(select(Receipt)):
+            receipt.signer = "hub"  # a gateway passing off another key's receipt
+
+    run_sync(tablet)
+
+    assert states(tablet) == [(1, "relayed", None)]
+
+
+def test_relayed_records_go_to_the_hub_again_when_the_tablet_syncs_there(
+    tablet, gateway, hub
+):
+    tablet.append("farmer", {"id": "F-1", "name": "Ama"})
+    run_sync(tablet)  # the gateway holds seq 1 and never forwards it
+    tablet.append("farmer", {"id": "F-2", "name": "Akissi"})
+    tablet.config = tablet.config.but(upstream=hub.url)
+
+    report = run_sync(tablet)
+
+    assert report.ok, report.summary()
+    assert states(tablet) == [(1, "acknowledged", None), (2, "acknowledged", None)]
+    assert sorted(hub.stored) == [(tablet.key.device_id, 1), (tablet.key.device_id, 2)]
+
+
+def test_gateway_refuses_a_batch_from_a_tablet_the_hub_revoked(tablet, gateway, hub):
+    gw, url = gateway
+    hub.revoked.add(tablet.key.device_id)
+    run_sync(gw)  # the hub's reference rows say "status": "revoked"
+    row = tablet.append("farmer", {"id": "F-1", "name": "Ama"})
+    frame = encode_batch(
+        [Segment(tablet.key.device_id, 1, [SignedRecord(row.raw, row.signature)])]
+    )
+    upstream = Upstream(tablet, url, requests.Session())
+
+    with pytest.raises(SyncAuthNeeded, match="device-revoked"):
+        upstream.call("POST", BATCHES_PATH, frame, {"Content-Type": MEDIA_TYPE})
+
+    assert relayed(gw) == []
+
+
+@pytest.mark.parametrize(
+    "row", [{"revoked": True}, {"status": "revoked"}], ids=["revoked", "status"]
+)
+def test_either_spelling_of_a_revocation_is_understood(ctx, row):
+    device = {"id": "d-other", "public_key": "AAAA", "kind": "tablet", **row}
+
+    with ctx.transaction() as session:
+        merge_reference(session, {"devices": [device]}, ctx.key.device_id)
+
+    with ctx.transaction() as session:
+        assert session.get(PeerDevice, "d-other").revoked is True
 
 
 def test_other_tablets_see_farmers_through_the_gateway(tablet, gateway):

@@ -200,3 +200,39 @@ def test_unread_messages_do_not_pile_up_in_the_session(client, farmer_and_plot):
         messages = [text for _category, text in cookie["_flashes"]]
     assert len(messages) == MAX_FLASHES
     assert f"(record {2 + MAX_FLASHES + 4})" in messages[-1]
+
+
+def test_the_top_navigation_offers_every_record_form_and_sync(client):
+    page = client.get("/").get_data(as_text=True)
+
+    nav = re.search(r"<nav>(.*?)</nav>", page, re.DOTALL).group(1)
+    assert re.findall(r">(\w+)</a>", nav) == [
+        "Harvest",
+        "Buy",
+        "Bag",
+        "Dispatch",
+        "Sync",
+    ]
+    assert 'href="/harvests/new"' in nav
+
+
+def test_sync_page_counts_records_in_every_state(client, ctx):
+    from edge.models import RecordState
+
+    for n in range(1, 5):
+        ctx.append("farmer", {"id": f"F-{n}", "name": "Ama"})
+    with ctx.transaction() as session:
+        for seq, state in ((1, "acknowledged"), (2, "relayed"), (3, "relayed")):
+            session.get(JournalRecord, seq).state = RecordState(state)
+
+    page = client.get("/sync").get_data(as_text=True)
+
+    rows = dict(re.findall(r"<th scope=\"row\">(\w+)</th><td>(\d+)</td>", page))
+    assert rows == {
+        "pending": "1",
+        "sent": "0",
+        "relayed": "2",
+        "acknowledged": "1",
+        "quarantined": "0",
+        "rejected": "0",
+    }

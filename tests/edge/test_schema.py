@@ -64,3 +64,23 @@ def test_an_idle_app_loads_no_heavy_module(ctx, monkeypatch):
 
     loaded = set(json.loads(done.stdout.splitlines()[-1]))
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_the_relayed_migration_keeps_records_and_admits_the_new_state(ctx):
+    from alembic import command
+
+    ctx.append("farmer", {"id": "F-1", "name": "Ama"})
+    cfg = schema.alembic_config()
+    with ctx.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+
+    schema.upgrade(ctx.engine)
+
+    with ctx.engine.begin() as conn:
+        conn.execute(text("UPDATE journal SET state = 'relayed'"))
+        kept = conn.execute(text("SELECT seq, state FROM journal")).all()
+        columns = [row[1] for row in conn.execute(text("PRAGMA table_info(relay)"))]
+    assert kept == [(1, "relayed")]
+    assert "upstream_batch" in columns
+    assert schema.stored_revision(ctx.engine) == "0002"
