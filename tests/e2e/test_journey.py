@@ -141,6 +141,8 @@ def _record_season(journey: Journey, cert: Path) -> None:
         bags=8,
     )
     shipment = _record(tablet, "dispatch", lots=[lot["id"]], to_org="choco-abidjan")
+    # The sale to the manufacturer: ownership moves, so the manufacturer may process.
+    _record(tablet, "transfer", asset=lot["id"], to_org="choco-abidjan")
     journey.lot_id, journey.shipment_id = lot["id"], shipment["id"]
 
 
