@@ -155,6 +155,9 @@ def _lots(tablet: Signer, tag: str, purchases: list) -> dict:
         {"id": f"SHP-{tag}", "lots": sorted(made), "to_org": MAKER},
         at + timedelta(days=1),
     )
+    # Sold to the maker: the journey rules let only the owner process a lot.
+    for lot in sorted(made):
+        tablet.add("transfer", {"asset": lot, "to_org": MAKER}, at + timedelta(days=1))
     return made
 
 
