@@ -37,7 +37,12 @@ class Demo:
         self.hub_url = f"http://127.0.0.1:{self.hub_port}"
         self.gateway_url = f"http://127.0.0.1:{self.gateway_port}"
         self.procs: dict[str, subprocess.Popen] = {}
-        self.hub_env = _env(COCOA_HUB_HOME=str(WORK / "hub"), COCOA_HUB_LOG_FORMAT="text")
+        self.hub_env = _env(
+            COCOA_HUB_HOME=str(WORK / "hub"),
+            COCOA_HUB_LOG_FORMAT="text",
+            # Devices sync to the URL the hub gives at enrollment: make it this hub's.
+            COCOA_HUB_PUBLIC_URL=self.hub_url,
+        )
         self.gateway_env = _env(COCOA_EDGE_HOME=str(WORK / "gateway"))
         self.tablet_env = _env(COCOA_EDGE_HOME=str(WORK / "tablet"))
 
@@ -233,7 +238,7 @@ class Demo:
         api.headers["Authorization"] = f"Bearer {self.maker_token}"
         trace = self.api_get(api, "/api/product/" + product)
         _print_trace(trace)
-        record = trace["events"][0]["record"]
+        record = next(e["record"] for e in trace["events"] if e["event"] == "Processed")
         proof = json.loads(self.hub("ledger", "proof", record))
         head = json.loads(self.hub("ledger", "verify"))["head"]
         # The check an auditor runs offline: Merkle path, then header links to the head.
@@ -358,10 +363,15 @@ def main() -> int:
     began = time.monotonic()
     try:
         demo.run()
-    finally:
-        gateway = demo.procs.pop("gateway", None)
-        if gateway:
-            _stop(gateway)
+    except BaseException:
+        # A failed run leaves nothing behind; a good one keeps the hub for the console.
+        for proc in demo.procs.values():
+            _stop(proc)
+        (WORK / "hub.pid").unlink(missing_ok=True)
+        raise
+    gateway = demo.procs.pop("gateway", None)
+    if gateway:
+        _stop(gateway)
     print(f"\ndemo finished in {time.monotonic() - began:.0f} s")
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 from collections import deque
 from pathlib import Path
@@ -81,9 +82,30 @@ def _network_env(run_dir: Path) -> dict[str, str]:
     return os.environ | {
         "COCOA_FABRIC_RUN": str(run_dir),
         "COCOA_FABRIC_PORT_BASE": os.environ.get(
-            "COCOA_FABRIC_PORT_BASE", TEST_PORT_BASE
+            "COCOA_FABRIC_PORT_BASE", _free_port_block()
         ),
     }
+
+
+def _free_port_block() -> str:
+    """The first block of 30 loopback ports from TEST_PORT_BASE that nothing holds.
+
+    A fixed block breaks when another run (a developer's network, a second test
+    session) already listens there; the network uses offsets 0 to 23 of its base.
+    """
+    for base in range(int(TEST_PORT_BASE), 60000, 100):
+        if all(_port_free(base + offset) for offset in range(30)):
+            return str(base)
+    raise RuntimeError(f"no free block of 30 ports from {TEST_PORT_BASE} up")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _progress_printer(config):
