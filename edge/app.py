@@ -10,7 +10,7 @@ import secrets
 from flask import Flask
 from werkzeug.serving import make_server
 
-from edge import csrf, problems
+from edge import csrf, forms, problems
 from edge.config import EdgeConfig
 from edge.context import EdgeContext
 
@@ -31,6 +31,7 @@ def create_app(config: EdgeConfig | None = None) -> Flask:
     )
     app.extensions["cocoa_edge"] = ctx
     csrf.init_app(app)
+    app.jinja_env.filters["kg"] = forms.format_kg
     problems.init_app(app)
 
     from edge import gateway, pages
