@@ -21,7 +21,7 @@ KG_MAX = 10_000
 CURRENCIES = ("XOF", "XAF", "GHS", "NGN", "EUR", "USD", "GBP", "CHF", "BRL", "IDR")
 
 
-def format_kg(grams: int | float) -> str:
+def format_kg(grams: float) -> str:
     """Grams as kilograms for people: digit grouping and at most one decimal."""
     kg = round(grams / 1000, 1)
     return f"{kg:,.0f}" if kg == int(kg) else f"{kg:,.1f}"
