@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from edge.errors import ImportFileInvalid
 from edge.importer import (
     ACCEPTED,
     REJECTED,
@@ -12,7 +13,6 @@ from edge.importer import (
     import_farmers,
     import_plots,
 )
-from edge.errors import ImportFileInvalid
 from edge.models import Farmer, Plot
 from shared.record import parse
 from tests.edge.conftest import shared_dir
