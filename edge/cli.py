@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--no-scheduler", action="store_true", help="no automatic sync")
     cmd.set_defaults(run=cmd_serve)
 
+    cmd = sub.add_parser(
+        "set-password", help="set the operator password pages ask on a network"
+    )
+    cmd.add_argument("--password-file", type=Path, help="read it from this file")
+    cmd.set_defaults(run=cmd_set_password)
+
     cmd = sub.add_parser("sync", help="send pending records and pull reference data")
     cmd.add_argument("--upstream", help="sync with this URL instead of the hub")
     cmd.set_defaults(run=cmd_sync)
@@ -133,6 +139,26 @@ def cmd_serve(config: EdgeConfig, args) -> int:
         scheduler=config.scheduler and not args.no_scheduler,
     )
     serve(config)
+    return 0
+
+
+def cmd_set_password(config: EdgeConfig, args) -> int:
+    from edge.context import make_home
+    from edge.login import MIN_LENGTH, set_password
+
+    if args.password_file:
+        password = _read_secret(args.password_file) or ""
+    else:
+        import getpass
+
+        password = getpass.getpass("operator password: ")
+        if password != getpass.getpass("again: "):
+            return _fail("the two passwords differ; nothing was changed")
+    if len(password) < MIN_LENGTH:
+        return _fail(f"the password needs at least {MIN_LENGTH} characters")
+    make_home(config)
+    set_password(config, password)
+    print(f"operator password set in {config.password_path}")
     return 0
 
 

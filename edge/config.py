@@ -77,6 +77,10 @@ class EdgeConfig:
         return self.home / "session.secret"
 
     @property
+    def password_path(self) -> Path:
+        return self.home / "operator.password"
+
+    @property
     def attachments_dir(self) -> Path:
         return self.home / "attachments"
 

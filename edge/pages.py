@@ -221,6 +221,29 @@ def import_page():
     return render_template("import.html", reports=reports)
 
 
+@bp.route("/login", methods=["GET", "POST"])
+def login_page():
+    """The operator's login, asked only when the edge serves a network address."""
+    from edge import login
+
+    config = edge().config
+    error = None
+    if request.method == "POST":
+        if login.check(config, request.form.get("password", "")):
+            login.log_in(config)
+            return redirect(_safe_next(request.args.get("next")))
+        error = "wrong password"
+    status = 401 if error else 200
+    return render_template("login.html", error=error), status
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: an absolute URL would make the login an open redirect.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for(".home")
+
+
 @bp.get("/records")
 def records():
     with edge().transaction() as session:
