@@ -10,9 +10,10 @@ import secrets
 from flask import Flask
 from werkzeug.serving import make_server
 
-from edge import csrf, problems
+from edge import csrf, forms, login, problems
 from edge.config import EdgeConfig
 from edge.context import EdgeContext
+from edge.errors import PasswordRequired
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,9 @@ def create_app(config: EdgeConfig | None = None) -> Flask:
     )
     app.extensions["cocoa_edge"] = ctx
     csrf.init_app(app)
+    login.init_app(app, config)
+    app.after_request(_security_headers)
+    app.jinja_env.filters["kg"] = forms.format_kg
     problems.init_app(app)
 
     from edge import gateway, pages
@@ -38,6 +42,21 @@ def create_app(config: EdgeConfig | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(gateway.bp)
     return app
+
+
+# Pages use only their own stylesheet and forms: no script, no frame, no plugin.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
 
 
 def _session_secret(config: EdgeConfig) -> bytes:
@@ -52,6 +71,13 @@ def _session_secret(config: EdgeConfig) -> bytes:
 
 def serve(config: EdgeConfig) -> None:
     """Serve the app until interrupted, with the sync scheduler when enabled."""
+    if not login.is_loopback(config.host) and not config.password_path.exists():
+        raise PasswordRequired(
+            f"{config.host} is reachable from the network, where anyone could sign "
+            "records and read farmers' names; run 'cocoa-edge set-password' first, "
+            "or serve on 127.0.0.1"
+        )
+
     app = create_app(config)
     ctx: EdgeContext = app.extensions["cocoa_edge"]
     scheduler = None

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from edge import journal, logs
-from edge.config import EdgeConfig
+from edge.config import EdgeConfig, port_number
 from edge.context import EdgeContext, init_device
 from shared.errors import CocoaError
 from shared.record import TYPES
@@ -20,12 +20,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logs.configure()
-    config = EdgeConfig.from_env()
     try:
-        return args.run(config, args) or 0
+        return args.run(EdgeConfig.from_env(), args) or 0
     except CocoaError as exc:
-        print(f"cocoa-edge: {exc.code}: {exc.detail}", file=sys.stderr)
-        return 1
+        return _fail(f"{exc.code}: {exc.detail}")
+    except OSError as exc:
+        return _fail(f"cannot read {exc.filename or 'a file'}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        # Imports and records commit in one transaction each: an interrupted one
+        # keeps nothing, so running it again is safe.
+        return _fail("interrupted; nothing unfinished was kept", 130)
+
+
+def _fail(message: str, status: int = 1) -> int:
+    print(f"cocoa-edge: {message}", file=sys.stderr)
+    return status
+
+
+def _port(text: str) -> int:
+    try:
+        return port_number(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a port; give a number from 1 to 65535"
+        ) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,9 +65,15 @@ def _parser() -> argparse.ArgumentParser:
 
     cmd = sub.add_parser("serve", help="serve the pages (and a gateway's sync API)")
     cmd.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    cmd.add_argument("--port", type=int)
+    cmd.add_argument("--port", type=_port)
     cmd.add_argument("--no-scheduler", action="store_true", help="no automatic sync")
     cmd.set_defaults(run=cmd_serve)
+
+    cmd = sub.add_parser(
+        "set-password", help="set the operator password pages ask on a network"
+    )
+    cmd.add_argument("--password-file", type=Path, help="read it from this file")
+    cmd.set_defaults(run=cmd_set_password)
 
     cmd = sub.add_parser("sync", help="send pending records and pull reference data")
     cmd.add_argument("--upstream", help="sync with this URL instead of the hub")
@@ -115,6 +139,26 @@ def cmd_serve(config: EdgeConfig, args) -> int:
         scheduler=config.scheduler and not args.no_scheduler,
     )
     serve(config)
+    return 0
+
+
+def cmd_set_password(config: EdgeConfig, args) -> int:
+    from edge.context import make_home
+    from edge.login import MIN_LENGTH, set_password
+
+    if args.password_file:
+        password = _read_secret(args.password_file) or ""
+    else:
+        import getpass
+
+        password = getpass.getpass("operator password: ")
+        if password != getpass.getpass("again: "):
+            return _fail("the two passwords differ; nothing was changed")
+    if len(password) < MIN_LENGTH:
+        return _fail(f"the password needs at least {MIN_LENGTH} characters")
+    make_home(config)
+    set_password(config, password)
+    print(f"operator password set in {config.password_path}")
     return 0
 
 

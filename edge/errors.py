@@ -75,3 +75,9 @@ class ImportFileInvalid(CocoaError):
     status = 400
     code = "import-file-invalid"
     title = "The import file cannot be read"
+
+
+class PasswordRequired(CocoaError):
+    status = 409
+    code = "password-required"
+    title = "Serving on a network address needs an operator password"

@@ -13,6 +13,19 @@ from decimal import Decimal, InvalidOperation
 
 from werkzeug.datastructures import MultiDict
 
+# One purchase or harvest is a farmer's sacks, not a warehouse: above this the
+# unit is almost surely wrong (grams or pounds typed as kilograms).
+KG_MAX = 10_000
+# Currencies cocoa is bought and sold in, from the producing countries (XOF, XAF,
+# GHS, NGN, BRL, IDR) to the buyers' (EUR, USD, GBP, CHF). Ecuador pays in USD.
+CURRENCIES = ("XOF", "XAF", "GHS", "NGN", "EUR", "USD", "GBP", "CHF", "BRL", "IDR")
+
+
+def format_kg(grams: float) -> str:
+    """Grams as kilograms for people: digit grouping and at most one decimal."""
+    kg = round(grams / 1000, 1)
+    return f"{kg:,.0f}" if kg == int(kg) else f"{kg:,.1f}"
+
 
 @dataclass
 class Parsed:
@@ -66,7 +79,7 @@ def harvest(form: MultiDict) -> Parsed:
     out = Parsed()
     out.put("farmer", _text(form, "farmer", out, required=True))
     out.put("plot", _text(form, "plot", out, required=True))
-    out.put("mass_g", _grams(form, "kg", out))
+    out.put("mass_g", _grams(form, "kg", out, limit=KG_MAX))
     out.put("harvested_on", _date(form, "harvested_on", out, required=True))
     return out
 
@@ -75,11 +88,19 @@ def purchase(form: MultiDict) -> Parsed:
     out = Parsed()
     out.put("farmer", _text(form, "farmer", out, required=True))
     out.put("plot", _text(form, "plot", out, required=True))
-    out.put("mass_g", _grams(form, "kg", out))
+    out.put("mass_g", _grams(form, "kg", out, limit=KG_MAX))
     out.put("grade", _choice(form, "grade", ("grade-1", "grade-2", "sub-grade"), out))
     out.put("price", _integer(form, "price", out, required=True))
-    currency = _text(form, "currency", out, required=True)
-    out.put("currency", currency.upper() if currency else None)
+    currency = form.get("currency", "").strip().upper()
+    if not currency:
+        out.errors["currency"] = "required"
+    elif currency not in CURRENCIES:
+        out.errors["currency"] = (
+            f"{currency} is not a currency cocoa is traded in here; choose one of "
+            f"{', '.join(CURRENCIES)}"
+        )
+    else:
+        out.put("currency", currency)
     return out
 
 
@@ -121,6 +142,13 @@ def dispatch(form: MultiDict) -> Parsed:
     out.put("to_org", _text(form, "to_org", out, required=True))
     out.put("carrier", _text(form, "carrier", out))
     out.put("vehicle", _text(form, "vehicle", out))
+    return out
+
+
+def transfer(form: MultiDict) -> Parsed:
+    out = Parsed()
+    out.put("asset", _text(form, "asset", out, required=True))
+    out.put("to_org", _text(form, "to_org", out, required=True))
     return out
 
 
@@ -190,9 +218,17 @@ def _integer(form: MultiDict, name: str, out: Parsed, *, required: bool = False)
     return int(value)
 
 
-def _grams(form: MultiDict, name: str, out: Parsed) -> int | None:
+def _grams(
+    form: MultiDict, name: str, out: Parsed, *, limit: int | None = None
+) -> int | None:
     value = _decimal(form, name, out, True)
     if value is None:
+        return None
+    if limit is not None and value > limit:
+        out.errors[name] = (
+            f"{format_kg(value * 1000)} kg is more than one delivery of "
+            f"{format_kg(limit * 1000)} kg at most; check the unit (kilograms)"
+        )
         return None
     grams = value * 1000
     if grams != grams.to_integral_value():

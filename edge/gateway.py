@@ -33,6 +33,7 @@ from edge.models import (
     Attachment,
     Farmer,
     Lot,
+    Organisation,
     PeerDevice,
     Plot,
     Receipt,
@@ -335,6 +336,10 @@ def reference():
                     "revoked": d.revoked,
                 }
                 for d in _changed(session, PeerDevice, since)
+            ],
+            "organisations": [
+                {"slug": o.slug, "name": o.name, "kind": o.kind}
+                for o in _changed(session, Organisation, since)
             ],
             "cursor": str(cursor),
         }

@@ -99,12 +99,40 @@ def _read_csv(data: bytes) -> list[tuple[int, dict]]:
             f"the CSV is not UTF-8 (byte {exc.start}); save it as 'CSV UTF-8' and retry"
         ) from None
 
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in FARMER_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ImportFileInvalid(f"the CSV has no column {', '.join(missing)}")
+    if not text.strip():
+        raise ImportFileInvalid("the file is empty; export the registry with its rows")
 
-    return [(reader.line_num, row) for row in reader]
+    reader = csv.DictReader(
+        io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True
+    )
+    start = 1
+    try:
+        fieldnames = reader.fieldnames or []
+        missing = [c for c in FARMER_COLUMNS if c not in fieldnames]
+        if missing:
+            raise ImportFileInvalid(
+                f"the CSV has no column {', '.join(missing)} (its header reads "
+                f"{', '.join(fieldnames) or 'nothing'})"
+            )
+        rows = []
+        start = 2
+        for row in reader:
+            rows.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        # A quote left open swallows the lines after it into one field: the file
+        # is refused as a whole rather than losing those rows without a word.
+        raise ImportFileInvalid(
+            f"the CSV is malformed at line {start}: {exc}; check for a "
+            'quote (") that is opened and never closed'
+        ) from None
+    return rows
+
+
+def _delimiter(text: str) -> str:
+    """`;` for a header written by a spreadsheet in a comma-decimal locale, else `,`."""
+    header = text.splitlines()[0]
+    return ";" if header.count(";") > header.count(",") else ","
 
 
 def _farmer_row(ctx, session, line, row, codes, rows) -> RowResult:
@@ -130,6 +158,16 @@ def _farmer_row(ctx, session, line, row, codes, rows) -> RowResult:
     if not name:
         return _reject(
             result, "name-missing", f"farmer {code} has no name; fill in full_name"
+        )
+
+    broken = [k for k, v in row.items() if isinstance(v, str) and "\n" in v]
+    if broken:
+        return _reject(
+            result,
+            "field-has-newline",
+            f"row {line}: farmer {code}'s {broken[0]} runs over several lines; a "
+            "quote is probably not closed, which swallows the next rows: fix the "
+            "registry",
         )
 
     body, notes = _farmer_body(code, name, row)
@@ -285,8 +323,9 @@ def _registry(session: Session) -> dict[str, str | None]:
 
 def _twins(
     session: Session, checks: list[_PlotCheck]
-) -> dict[str, list[tuple[str, str]]]:
-    """For each plot code, the (code, farmer) of other plots with the same polygon."""
+) -> dict[str, list[tuple[str, str, bool]]]:
+    """For each plot code, the (code, farmer, identical) of plots its polygon
+    mostly covers or shares."""
     candidates = [
         (c.code, c.farmer, c.geometry) for c in checks if c.geo and not c.geo.rejected
     ]
@@ -294,12 +333,14 @@ def _twins(
         candidates.append((plot.id, plot.farmer, plot.geometry))
 
     farmers = {code: farmer for code, farmer, _ in candidates}
-    twins: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    shapes = {code: geometry for code, _farmer, geometry in candidates}
+    twins: dict[str, list[tuple[str, str, bool]]] = defaultdict(list)
     for index, (code, _farmer, geometry) in enumerate(candidates):
         others = [(c, g) for c, _f, g in candidates[index + 1 :] if c != code]
         for twin in geo.duplicates(geometry, others):
-            twins[code].append((twin, farmers[twin]))
-            twins[twin].append((code, farmers[code]))
+            same = geo.same_polygon(geometry, shapes[twin])
+            twins[code].append((twin, farmers[twin], same))
+            twins[twin].append((code, farmers[code], same))
     return twins
 
 
@@ -331,13 +372,14 @@ def _plot_row(ctx, session, check: _PlotCheck, registry, twins, seen) -> RowResu
         )
 
     reviews = [(i.code, i.message) for i in check.geo.issues]
-    for twin, farmer in twins.get(check.code, []):
+    for twin, farmer, same in twins.get(check.code, []):
         whose = "another farmer" if farmer != check.farmer else "the same farmer"
+        relation = "same polygon as" if same else "overlaps"
         reviews.append(
             (
                 "duplicate-polygon",
                 (
-                    f"same polygon as plot {twin} of farmer {farmer} ({whose}); "
+                    f"{relation} plot {twin} of farmer {farmer} ({whose}); "
                     "accepted and flagged for review: one of the two is probably "
                     "mapped wrong"
                 ),

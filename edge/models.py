@@ -187,6 +187,17 @@ class PeerDevice(Base):
     rev: Mapped[int] = mapped_column(default=0, index=True)
 
 
+class Organisation(Base):
+    """Reference data: an organisation lots can be dispatched or transferred to."""
+
+    __tablename__ = "organisation"
+
+    slug: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str | None] = mapped_column(String(40))
+    rev: Mapped[int] = mapped_column(default=0, index=True)
+
+
 class Attachment(Base):
     """A file named by a record's attachments, sent to the hub before the record."""
 

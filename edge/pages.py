@@ -17,10 +17,10 @@ from flask import session as cookie_session
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from edge import forms, journal
+from edge import forms, journal, wording
 from edge.context import EdgeContext
 from edge.errors import AlreadyExists, MassExceeded, UnknownReference
-from edge.models import Farmer, JournalRecord, Lot, Plot, Purchase
+from edge.models import Farmer, JournalRecord, Lot, Organisation, Plot, Purchase
 from shared.errors import SchemaInvalid
 from shared.record import parse
 
@@ -93,6 +93,13 @@ def dispatch():
     return _record_form("dispatch.html", "dispatch", forms.dispatch)
 
 
+@bp.route("/transfers/new", methods=["GET", "POST"])
+def transfer():
+    """Hand a lot's ownership to another organisation (the hub lets only owners
+    process a lot)."""
+    return _record_form("transfer.html", "transfer", forms.transfer)
+
+
 def _record_form(template: str, rtype: str, parse_form: Callable):
     """Show a form; on POST sign and commit, then report success, else show errors."""
     form = request.form if request.method == "POST" else MultiDict()
@@ -102,6 +109,9 @@ def _record_form(template: str, rtype: str, parse_form: Callable):
         if not parsed.errors:
             try:
                 row = edge().append(rtype, parsed.body)
+            except SchemaInvalid as exc:
+                field = forms.field_for(exc.where, parsed.body)
+                parsed.errors[field] = wording.plain(exc)
             except FIXABLE as exc:
                 parsed.errors[forms.field_for(exc.where, parsed.body)] = exc.detail
             else:
@@ -141,16 +151,21 @@ def _choices(session) -> dict:
     lots = session.scalars(
         select(Lot).where(Lot.dispatched_to.is_(None), Lot.remaining_g > 0)
     ).all()
+    organisations = session.scalars(select(Organisation).order_by(Organisation.name))
     return {
         "farmer_options": [(f.id, f"{f.name} ({f.id})") for f in farmers],
         "plot_options": [(p.id, f"{p.id} · farmer {p.farmer}") for p in plots],
         "purchases": purchases,
         "purchase_options": [
-            (p.id, f"{p.id} · {p.remaining_g / 1000:g} kg left") for p in purchases
+            (p.id, f"{p.id} · {forms.format_kg(p.remaining_g)} kg left")
+            for p in purchases
         ],
         "lot_options": [
-            (lot.id, f"{lot.id} · {lot.remaining_g / 1000:g} kg") for lot in lots
+            (lot.id, f"{lot.id} · {forms.format_kg(lot.remaining_g)} kg")
+            for lot in lots
         ],
+        "org_options": [(o.slug, f"{o.name} ({o.slug})") for o in organisations],
+        "currency_options": [(c, c) for c in forms.CURRENCIES],
     }
 
 
@@ -204,6 +219,29 @@ def import_page():
         if not reports:
             flash("Choose a farmer CSV, a plot GeoJSON, or both.", "warning")
     return render_template("import.html", reports=reports)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login_page():
+    """The operator's login, asked only when the edge serves a network address."""
+    from edge import login
+
+    config = edge().config
+    error = None
+    if request.method == "POST":
+        if login.check(config, request.form.get("password", "")):
+            login.log_in(config)
+            return redirect(_safe_next(request.args.get("next")))
+        error = "wrong password"
+    status = 401 if error else 200
+    return render_template("login.html", error=error), status
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: an absolute URL would make the login an open redirect.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for(".home")
 
 
 @bp.get("/records")

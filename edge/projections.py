@@ -6,7 +6,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from edge.errors import AlreadyExists, MassExceeded, UnknownReference
-from edge.models import Counter, Farmer, Lot, LotInput, Plot, Purchase
+from edge.models import Counter, Farmer, Lot, LotInput, Organisation, Plot, Purchase
 
 FARMER_FIELDS = ("gender", "birth_year", "village", "phone", "certifications")
 
@@ -101,6 +101,7 @@ def _check_lot(session: Session, body: dict) -> None:
 
 
 def _check_dispatch(session: Session, body: dict) -> None:
+    _need_organisation(session, body["to_org"])
     for index, lot_id in enumerate(body["lots"]):
         where = f"body.lots.{index}"
         lot = session.get(Lot, lot_id)
@@ -113,6 +114,27 @@ def _check_dispatch(session: Session, body: dict) -> None:
                 f"lot {lot_id} has already left for {lot.dispatched_to or 'elsewhere'}",
                 where=where,
             )
+
+
+def _check_transfer(session: Session, body: dict) -> None:
+    _need_organisation(session, body["to_org"])
+
+
+def _need_organisation(session: Session, slug: str) -> None:
+    """Refuse an organisation the hub's list does not name, once the list is known.
+
+    Before the first sync the list is empty and any well-formed slug passes: the
+    hub then judges it, as it did before the edge knew the list.
+    """
+    if session.get(Organisation, slug) is not None:
+        return
+    if session.scalar(select(Organisation.slug).limit(1)) is None:
+        return
+    raise UnknownReference(
+        f"no organisation {slug} is known; choose one from the list (a typo here "
+        "would send the lots where the hub cannot follow them)",
+        where="body.to_org",
+    )
 
 
 def _check_purchase(session: Session, body: dict) -> None:
@@ -240,6 +262,7 @@ _CHECKS = {
     "drying": _check_drying,
     "lot": _check_lot,
     "dispatch": _check_dispatch,
+    "transfer": _check_transfer,
 }
 _APPLY = {
     "farmer": _apply_farmer,

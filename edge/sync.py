@@ -32,6 +32,7 @@ from edge.models import (
     Farmer,
     JournalRecord,
     Lot,
+    Organisation,
     PeerDevice,
     Plot,
     Receipt,
@@ -685,7 +686,7 @@ def merge_reference(session, answer: dict, own_device: str) -> int:
     docs/sync-protocol.md does not fix the answer's field names, so this reads
     `farmers`, `plots`, `lots` (`remaining_g`), `devices` (`id` or `device_id`,
     base64 `public_key`, `kind`, `revoked` true or `status` "revoked") and
-    `cursor`; a hub that names them
+    `organisations` (`slug`, `name`, `kind`) and `cursor`; a hub that names them
     otherwise merges nothing until the two are aligned.
     """
     merged = 0
@@ -697,7 +698,21 @@ def merge_reference(session, answer: dict, own_device: str) -> int:
         merged += _merge(session, Lot, item, _lot_fields)
     for item in answer.get("devices") or []:
         merged += _merge_device(session, item)
+    for item in answer.get("organisations") or []:
+        merged += _merge_organisation(session, item)
     return merged
+
+
+def _merge_organisation(session, item: dict) -> int:
+    slug = item.get("slug") if isinstance(item, dict) else None
+    if not isinstance(slug, str) or not slug:
+        return 0
+    row = session.get(Organisation, slug) or Organisation(slug=slug)
+    row.name = str(item.get("name") or slug)[:200]
+    row.kind = item.get("kind")
+    row.rev = next_rev(session)
+    session.add(row)
+    return 1
 
 
 def _merge(session, model, item: dict, fields: Callable[[dict], dict]) -> int:

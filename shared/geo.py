@@ -24,6 +24,9 @@ POINT_MAX_HA = 4.0
 AREA_RATIO_MIN = 0.5
 AREA_RATIO_MAX = 2.0
 AREA_MIN_GAP_HA = 0.5
+# A mapped polygon above this is a mapping slip (a village or a district walked,
+# or a coordinate typo), not a smallholder's cocoa plot.
+PLOT_MAX_HA = 500.0
 # Share of the smaller plot covered by another for the two to count as one polygon.
 DUPLICATE_OVERLAP = 0.9
 
@@ -126,6 +129,16 @@ def _check_polygon(geometry: dict, declared: float | None, result: PlotCheck) ->
         return
 
     result.area_ha = area_ha(geometry)
+    if result.area_ha > PLOT_MAX_HA:
+        result.issues.append(
+            GeoIssue(
+                "plot-too-large",
+                f"the polygon covers {result.area_ha:,.0f} ha; cocoa plots are rarely "
+                "above 100 ha; check the geometry",
+            )
+        )
+        return
+
     area_issue = _area_issue(result.area_ha, declared)
     if area_issue:
         result.issues.append(area_issue)
@@ -228,6 +241,11 @@ def duplicates(geometry: dict, others: Iterable[tuple[str, dict]]) -> list[str]:
             found.append(code)
 
     return found
+
+
+def same_polygon(geometry: dict, other: dict) -> bool:
+    """Whether two GeoJSON polygons cover the same ground (any start or direction)."""
+    return shape(geometry).equals(shape(other))
 
 
 def _is_position(value) -> bool:

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from edge.errors import ImportFileInvalid
 from edge.importer import (
     ACCEPTED,
     REJECTED,
@@ -131,3 +132,83 @@ def _journal(session):
     from edge.models import JournalRecord
 
     return session.scalars(select(JournalRecord))
+
+
+def test_an_unclosed_quote_is_reported_with_its_line_and_loses_nothing_silently(ctx):
+    data = b'farmer_code,full_name\nB-0,Yao\nB-1,"Ama\nB-2,Kofi\n'
+
+    with pytest.raises(ImportFileInvalid) as caught:
+        import_farmers(ctx, data)
+
+    with ctx.transaction() as session:
+        assert session.scalars(select(Farmer)).first() is None
+    assert "line 3" in caught.value.detail
+
+
+def test_a_quote_closed_lines_later_rejects_the_row_with_its_number(ctx):
+    data = b'farmer_code,full_name\nB-1,"Ama\nB-2,Kofi"\nB-3,Yao\n'
+
+    report = import_farmers(ctx, data)
+
+    row = report.by_code("B-1")[0]
+    assert row.outcome == REJECTED
+    assert row.reason == "field-has-newline"
+    assert "row 2" in row.message
+    assert report.by_code("B-3")[0].outcome == ACCEPTED
+
+
+def test_a_semicolon_csv_from_a_french_spreadsheet_is_read(ctx):
+    data = "farmer_code;full_name;village\nB-1;Ama Kouassi;Soubré\n".encode()
+
+    report = import_farmers(ctx, data)
+
+    assert report.by_code("B-1")[0].outcome == ACCEPTED
+
+
+def test_an_empty_file_is_called_empty(ctx):
+    with pytest.raises(ImportFileInvalid) as caught:
+        import_farmers(ctx, b"")
+
+    assert "the file is empty" in caught.value.detail
+
+
+def _square(lon: float, lat: float, side: float) -> dict:
+    ring = [[lon, lat], [lon + side, lat], [lon + side, lat + side], [lon, lat + side]]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+def _map(*plots) -> bytes:
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"plot_code": code, "farmer_code": "F-1"},
+            "geometry": geometry,
+        }
+        for code, geometry in plots
+    ]
+    return json.dumps({"type": "FeatureCollection", "features": features}).encode()
+
+
+def test_a_plot_above_500_ha_is_rejected(ctx, farmer_and_plot):
+    # About 3 km by 3 km: some 900 ha.
+    data = _map(("F-1-P9", _square(-6.6, 5.4, 0.027)))
+
+    report = import_plots(ctx, data)
+
+    row = report.by_code("F-1-P9")[0]
+    assert row.outcome == REJECTED
+    assert "rarely above 100 ha; check the geometry" in row.message
+
+
+def test_overlapping_but_different_polygons_are_said_to_overlap(ctx, farmer_and_plot):
+    data = _map(
+        ("F-1-P2", _square(-6.6, 5.4, 0.01)),
+        ("F-1-P3", _square(-6.6, 5.4, 0.0099)),
+    )
+
+    report = import_plots(ctx, data)
+
+    row = report.by_code("F-1-P2")[0]
+    assert row.outcome == REVIEW
+    assert "overlaps plot F-1-P3" in row.message
+    assert "same polygon" not in row.message

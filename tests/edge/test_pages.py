@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from edge.app import create_app
-from edge.models import Farmer, JournalRecord
+from edge.models import Farmer, JournalRecord, Lot
 from edge.pages import MAX_FLASHES
 
 MARKUP = '<script>alert("x")</script> Kone'
@@ -211,6 +211,7 @@ def test_the_top_navigation_offers_every_record_form_and_sync(client):
         "Buy",
         "Bag",
         "Dispatch",
+        "Transfer",
         "Sync",
     ]
     assert 'href="/harvests/new"' in nav
@@ -236,3 +237,138 @@ def test_sync_page_counts_records_in_every_state(client, ctx):
         "quarantined": "0",
         "rejected": "0",
     }
+
+
+def _with_orgs(ctx):
+    from edge.sync import merge_reference
+
+    orgs = [{"slug": "choco-abidjan", "name": "Choco Abidjan", "kind": "maker"}]
+    with ctx.transaction() as session:
+        merge_reference(session, {"organisations": orgs}, "me")
+        session.add(Lot(id="L-1", mass_g=5000, remaining_g=5000, local=True))
+
+
+def test_dispatch_form_offers_the_known_organisations(client, ctx):
+    _with_orgs(ctx)
+
+    page = client.get("/dispatches/new").get_data(as_text=True)
+
+    assert '<select id="to_org"' in page
+    assert '<option value="choco-abidjan"' in page
+
+
+def test_dispatch_form_refuses_an_unknown_slug_by_name(client, ctx):
+    _with_orgs(ctx)
+    token = csrf_token(client, "/dispatches/new")
+
+    response = client.post(
+        "/dispatches/new",
+        data={"csrf_token": token, "lots": "L-1", "to_org": "no-such-org"},
+    )
+
+    assert response.status_code == 400
+    assert "no organisation no-such-org is known" in response.get_data(as_text=True)
+
+
+def test_transfer_form_signs_a_transfer_of_a_lot(client, ctx):
+    _with_orgs(ctx)
+    token = csrf_token(client, "/transfers/new")
+
+    response = client.post(
+        "/transfers/new",
+        data={"csrf_token": token, "asset": "L-1", "to_org": "choco-abidjan"},
+    )
+
+    with ctx.transaction() as session:
+        record = session.get(JournalRecord, 1)
+    assert response.status_code == 302
+    assert record.type == "transfer"
+
+
+def _purchase(client, farmer, plot, **fields):
+    token = csrf_token(client, "/purchases/new")
+    form = {"csrf_token": token, "farmer": farmer, "plot": plot, "kg": "10"}
+    form |= {"grade": "grade-1", "price": "1000", "currency": "XOF"} | fields
+    return client.post("/purchases/new", data=form)
+
+
+def test_a_purchase_of_fifty_million_kg_is_refused_asking_for_the_unit(
+    client, farmer_and_plot
+):
+    response = _purchase(client, *farmer_and_plot, kg="50000000")
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "50,000,000 kg" in page
+    assert "check the unit" in page
+
+
+def test_a_harvest_above_ten_tonnes_is_refused(client, farmer_and_plot):
+    farmer, plot = farmer_and_plot
+    token = csrf_token(client, "/harvests/new")
+    form = {"csrf_token": token, "farmer": farmer, "plot": plot}
+
+    response = client.post(
+        "/harvests/new", data=form | {"kg": "10000,5", "harvested_on": "2026-11-02"}
+    )
+
+    assert response.status_code == 400
+    assert "check the unit" in response.get_data(as_text=True)
+
+
+def test_an_unknown_currency_is_refused_and_the_form_offers_a_list(
+    client, farmer_and_plot
+):
+    response = _purchase(client, *farmer_and_plot, currency="ZZZ")
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "ZZZ is not a currency" in page
+    assert '<select id="currency"' in page
+    assert '<option value="ECU"' not in page
+
+
+def test_a_schema_error_is_shown_on_the_field_in_plain_words(client, ctx):
+    token = csrf_token(client)
+
+    response = client.post(
+        "/farmers/new", data={"csrf_token": token, "id": "F 1", "name": "Ama"}
+    )
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="id-error"' in page
+    assert "no spaces" in page
+    assert "must match pattern" not in page
+
+
+def test_bagging_form_shows_kg_grouped_with_one_decimal(client, ctx):
+    from edge.models import Purchase
+
+    with ctx.transaction() as session:
+        session.add(
+            Purchase(
+                id="P-1",
+                farmer="F",
+                plot="P",
+                mass_g=50_000_000_000,
+                remaining_g=50_000_000_000,
+                grade="grade-1",
+            )
+        )
+        session.add(
+            Purchase(
+                id="P-2",
+                farmer="F",
+                plot="P",
+                mass_g=1234,
+                remaining_g=1234,
+                grade="grade-1",
+            )
+        )
+
+    page = client.get("/lots/new").get_data(as_text=True)
+
+    assert "50,000,000 kg left" in page
+    assert "1.2 kg left" in page
+    assert "e+07" not in page

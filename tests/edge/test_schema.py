@@ -83,4 +83,21 @@ def test_the_relayed_migration_keeps_records_and_admits_the_new_state(ctx):
         columns = [row[1] for row in conn.execute(text("PRAGMA table_info(relay)"))]
     assert kept == [(1, "relayed")]
     assert "upstream_batch" in columns
-    assert schema.stored_revision(ctx.engine) == "0002"
+    assert schema.stored_revision(ctx.engine) == schema.HEAD
+
+
+def test_the_organisation_migration_goes_down_and_up(ctx):
+    from alembic import command
+
+    cfg = schema.alembic_config()
+    with ctx.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+        gone = conn.execute(text("SELECT name FROM sqlite_master")).scalars().all()
+
+    schema.upgrade(ctx.engine)
+
+    with ctx.engine.begin() as conn:
+        back = conn.execute(text("SELECT name FROM sqlite_master")).scalars().all()
+    assert "organisation" not in gone
+    assert "organisation" in back
