@@ -7,12 +7,13 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from hub import blobs, db, errors, logs
+from hub import blobs, db, errors, headers, logs
 from hub.config import HubConfig
 from hub.errors import ConfigError
 from hub.ingest import Ingestor
 from hub.keyring import Keyring, master_secret
 from hub.pipeline import Pipeline
+from hub.private import private_dir
 
 log = logging.getLogger("hub.app")
 
@@ -23,7 +24,7 @@ def create_app(config: HubConfig | Mapping | None = None) -> Flask:
         config = HubConfig.from_env().with_overrides(config or {})
 
     logs.configure(config.log_format, config.log_level)
-    config.home.mkdir(parents=True, exist_ok=True)
+    private_dir(config.home)
     keyring = Keyring.from_secret(master_secret(config.secret_key, config.home))
 
     app = Flask(__name__)
@@ -46,6 +47,7 @@ def create_app(config: HubConfig | Mapping | None = None) -> Flask:
     db.init_app(app, database)
     logs.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     app.extensions["cocoa_blobs"] = blobs.from_url(config.blobs)
     app.extensions["cocoa_ingestor"] = Ingestor(keyring)
     app.extensions["cocoa_pipeline"] = _pipeline(config, database, keyring)

@@ -12,6 +12,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hub.errors import AttachmentMissing, BlobStoreError, ConfigError
+from hub.private import FILE_MODE, private_dir
 
 
 def blob_key(sha256: str) -> str:
@@ -43,9 +44,10 @@ class LocalBlobStore:
 
     def put(self, sha256: str, data: bytes, media_type: str) -> str:
         path = self._path(sha256)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         # Write then rename: a reader never sees half a file under its final name.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".up-")
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)

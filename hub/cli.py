@@ -10,28 +10,43 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 
 from hub.config import HubConfig
 from hub.db import Database
 from hub.keyring import Keyring, master_secret
+from hub.private import private_dir
 from shared.errors import CocoaError
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    config = HubConfig.from_env()
-    config.home.mkdir(parents=True, exist_ok=True)
     try:
+        config = HubConfig.from_env()
+        private_dir(config.home)
         return args.run(args, config) or 0
     except CocoaError as exc:
-        print(f"error: {exc.detail} ({exc.code})", file=sys.stderr)
-        return 2
+        return _fail(f"{exc.detail} ({exc.code})")
+    except ArgumentError:
+        # The message would repeat the URL, and with it a password.
+        return _fail(
+            "COCOA_HUB_DATABASE_URL is not a database URL; use sqlite:///<file> or "
+            "postgresql://user:password@host:port/name"
+        )
     except OperationalError as exc:
         # Wrong URL, server down, bad credentials: say which database, not a traceback.
         where = config.database_url.rsplit("@", 1)[-1]
-        print(f"error: cannot use the database {where}: {exc.orig}", file=sys.stderr)
-        return 2
+        return _fail(f"cannot use the database {where}: {exc.orig}")
+    except IntegrityError:
+        # The statement and its parameters stay unprinted: they may hold a hash.
+        return _fail("the database refused the change: it conflicts with a stored row")
+    except KeyboardInterrupt:
+        return _fail("interrupted", status=130)
+
+
+def _fail(message: str, status: int = 2) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return status
 
 
 def _database(config: HubConfig) -> Database:
@@ -79,6 +94,8 @@ def cmd_create_org(args, config: HubConfig) -> None:
     from hub.models import Organisation
 
     with _database(config).session() as session:
+        if session.scalar(select(Organisation).where(Organisation.slug == args.slug)):
+            raise CocoaError(f"organisation {args.slug} exists already")
         session.add(
             Organisation(
                 slug=args.slug,
@@ -93,16 +110,26 @@ def cmd_create_org(args, config: HubConfig) -> None:
 
 def cmd_create_user(args, config: HubConfig) -> None:
     from hub.auth import create_user
+    from hub.models import User
 
-    if args.password_file:
-        password = Path(args.password_file).read_text().strip()
-    else:
-        password = getpass.getpass("password: ")
+    password = _password(args.password_file)
     with _database(config).session() as session:
+        if session.scalar(select(User).where(User.username == args.username)):
+            raise CocoaError(f"user {args.username} exists already")
         create_user(
             session, args.username, password, args.role, _org(session, args.org)
         )
     print(f"user {args.username} created")
+
+
+def _password(path: str | None) -> str:
+    if not path:
+        return getpass.getpass("password: ")
+
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise CocoaError(f"cannot read the password file {path}: {exc.strerror}")
 
 
 def cmd_api_token(args, config: HubConfig) -> None:

@@ -24,7 +24,8 @@ class HubConfig:
     blobs: str
     ledger: str = "embedded"
     secret_key: str | None = None
-    public_url: str = "http://127.0.0.1:8000"
+    # None answers with the address each request came in on; set it behind a proxy.
+    public_url: str | None = None
     log_format: str = "text"
     log_level: str = "INFO"
     # Creating the schema at start-up suits the SQLite demo; PostgreSQL deployments
@@ -44,7 +45,9 @@ class HubConfig:
     def from_env(cls, env: Mapping[str, str] | None = None) -> HubConfig:
         env = os.environ if env is None else env
         home = Path(env.get("COCOA_HUB_HOME", DEFAULT_HOME)).absolute()
-        url = env.get("COCOA_HUB_DATABASE_URL") or _url_from_parts(env, home)
+        url = database_url(
+            env.get("COCOA_HUB_DATABASE_URL") or _url_from_parts(env, home)
+        )
         ledger = env.get("COCOA_HUB_LEDGER", "embedded")
         if ledger not in LEDGERS:
             raise ConfigError(
@@ -57,7 +60,7 @@ class HubConfig:
             blobs=env.get("COCOA_HUB_BLOBS") or f"local:{home / 'blobs'}",
             ledger=ledger,
             secret_key=env.get("COCOA_HUB_SECRET_KEY") or None,
-            public_url=env.get("COCOA_HUB_PUBLIC_URL", cls.public_url),
+            public_url=env.get("COCOA_HUB_PUBLIC_URL") or None,
             log_format=env.get("COCOA_HUB_LOG_FORMAT", "text"),
             log_level=env.get("COCOA_HUB_LOG_LEVEL", "INFO"),
             auto_migrate=_flag(
@@ -72,6 +75,15 @@ class HubConfig:
         return replace(self, **overrides)
 
 
+def database_url(url: str) -> str:
+    """`url` with the psycopg2 driver named when a PostgreSQL URL names none."""
+    # SQLAlchemy 2.1 takes a bare postgresql:// to mean psycopg 3; we ship psycopg2.
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in ("postgresql", "postgres"):
+        return f"postgresql+psycopg2://{rest}"
+    return url
+
+
 def _url_from_parts(env: Mapping[str, str], home: Path) -> str:
     """Build a PostgreSQL URL from the parts a managed deployment hands over."""
     host = env.get("COCOA_HUB_DB_HOST")
@@ -79,7 +91,10 @@ def _url_from_parts(env: Mapping[str, str], home: Path) -> str:
         return f"sqlite:///{home / 'hub.sqlite'}"
 
     # A managed secret arrives as JSON {"username", "password"} (RDS convention).
-    creds = json.loads(env.get("COCOA_HUB_DB_CREDENTIALS", "{}"))
+    try:
+        creds = json.loads(env.get("COCOA_HUB_DB_CREDENTIALS", "{}"))
+    except ValueError:
+        raise ConfigError("COCOA_HUB_DB_CREDENTIALS must be JSON") from None
     user = quote(creds.get("username", "cocoa"), safe="")
     password = quote(creds.get("password", ""), safe="")
     port = env.get("COCOA_HUB_DB_PORT", "5432")

@@ -6,7 +6,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask import session as web
 from markupsafe import Markup
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from hub.models import (
 )
 from hub.plotmap import plot_map
 from hub.qr import qr_svg
+from hub.sync_api import public_base
 
 bp = Blueprint("console", __name__)
 
@@ -38,7 +39,11 @@ def _csrf() -> None:
     if request.method != "POST" or request.path.startswith("/api/"):
         return
     sent = request.form.get("csrf_token", "")
-    if not hmac.compare_digest(sent, web.get("csrf_token", "")):
+    expected = web.get("csrf_token", "")
+    # Two empty strings compare equal: a post with no cookie and no token must not.
+    if not (
+        sent and expected and hmac.compare_digest(sent.encode(), expected.encode())
+    ):
         raise CsrfFailed("reload the page and send the form again")
 
 
@@ -115,6 +120,8 @@ def product(product_id: str):
         balance=mass_balance(lots),
         public_url=public,
         qr=Markup(qr_svg(public)),
+        certifications=publicview.common_certifications(doc["cacao_batches"]),
+        tally=publicview.ledger_tally(doc),
     )
 
 
@@ -215,5 +222,4 @@ def public_trace(product_id: str):
 
 def _public_url(product_id: str) -> str:
     """The address printed on packs: the hub's public URL, not the one used here."""
-    base = current_app.extensions["cocoa_config"].public_url.rstrip("/")
-    return base + url_for("console.public_trace", product_id=product_id)
+    return public_base() + url_for("console.public_trace", product_id=product_id)

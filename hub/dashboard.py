@@ -32,6 +32,7 @@ HEALTH_TEXT = {
     "never": "never synced",
     "revoked": "revoked",
     "flagged": "flagged",
+    "hub": "held by the hub",
 }
 
 
@@ -73,7 +74,11 @@ def volumes(session: Session, caller: Caller) -> BarChart:
 def device_health(
     session: Session, caller: Caller, now: datetime
 ) -> list[DeviceHealth]:
-    """Each visible device with its last contact judged, records waiting and refused."""
+    """Each visible device with its last contact judged, records waiting and refused.
+
+    The hub-held signer of an organisation's API events is listed too: it sends
+    batches like any device, and the batch list names it.
+    """
     pending = _per_device(session, Record.ledger_status == "pending")
     held = _per_device(session, Record.status == "quarantined")
     rejected = dict(
@@ -82,9 +87,7 @@ def device_health(
         ).all()
     )
     devices = session.scalars(
-        select(Device)
-        .where(Device.kind != "hub", scope.devices(caller))
-        .order_by(Device.last_seen_at)
+        select(Device).where(scope.devices(caller)).order_by(Device.last_seen_at)
     ).all()
     return [
         DeviceHealth(
@@ -150,6 +153,9 @@ def _per_device(session: Session, where) -> dict[str, int]:
 def _health(device: Device, now: datetime) -> str:
     if device.status != "enrolled":
         return device.status
+    if device.kind == "hub":
+        # It signs on the hub itself: there is no link whose silence means trouble.
+        return "hub"
     if device.last_seen_at is None:
         return "never"
     quiet = now - device.last_seen_at

@@ -9,12 +9,15 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.private import private_sqlite
+
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL and a busy timeout for concurrent use."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, future=True)
 
+    private_sqlite(url)
     engine = create_engine(url, connect_args={"timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _sqlite_begin)

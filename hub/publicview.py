@@ -56,21 +56,34 @@ class Story:
     steps: list[Step] = field(default_factory=list)
     region: RegionMap = field(default_factory=RegionMap)
     product_id: str = ""
+    committed: int = 0  # events sealed in the ledger, as ledger_tally counts them
+    recorded: int = 0
 
-    @property
-    def committed(self) -> int:
-        return sum(s.committed for s in self.steps)
 
-    @property
-    def recorded(self) -> int:
-        return sum(s.total for s in self.steps)
+def common_certifications(lots: list[dict]) -> list[str]:
+    """Certifications held by every lot: all a product made of them may claim."""
+    if not lots:
+        return []
+
+    held = [
+        {c.strip() for c in (lot["certification"] or "").split(",") if c.strip()}
+        for lot in lots
+    ]
+    return sorted(set.intersection(*held))
+
+
+def ledger_tally(doc: dict) -> tuple[int, int]:
+    """(committed, recorded) over every event of a trace, as both pages show it."""
+    events = doc["purchase_events"] + doc["events"]
+    committed = sum(e["ledger"]["status"] == "committed" for e in events)
+    return committed, len(events)
 
 
 def story(doc: dict) -> Story:
     """The public story of a product trace."""
     product = doc["product"]
     lots = doc["cacao_batches"]
-    certs = {c.strip() for lot in lots for c in (lot["certification"] or "").split(",")}
+    committed, recorded = ledger_tally(doc)
     return Story(
         name=product["name"],
         batch=product["batch_number"],
@@ -81,11 +94,13 @@ def story(doc: dict) -> Story:
         ),
         villages=sorted({f["village"] for f in doc["farmers"] if f.get("village")}),
         farmers=len(doc["farmers"]),
-        certifications=sorted(c for c in certs if c),
+        certifications=common_certifications(lots),
         harvest_months=[_month(m) for m in doc.get("harvest_months", [])],
         steps=_steps(doc),
         region=_region(doc["plots"]),
         product_id=product["id"],
+        committed=committed,
+        recorded=recorded,
     )
 
 

@@ -7,7 +7,7 @@ import base64
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.models import CacaoBatch, Device, Farmer, Plot, Record
+from hub.models import CacaoBatch, Device, Farmer, Organisation, Plot, Record
 
 
 def changes(session: Session, org_id: int, since: int) -> dict:
@@ -36,6 +36,12 @@ def changes(session: Session, org_id: int, since: int) -> dict:
         "plots": [_plot(p) for p in plots],
         "lots": [_lot(lot) for lot in lots],
         "devices": [_device(d) for d in devices],
+        # Every registered organisation, so an edge can offer dispatch and transfer
+        # destinations from a list; organisations are not personal data.
+        "organisations": [
+            _organisation(o)
+            for o in session.scalars(select(Organisation).order_by(Organisation.slug))
+        ],
     }
 
 
@@ -66,6 +72,10 @@ def _lot(row: CacaoBatch) -> dict:
         "in_transit_to": row.in_transit_to,
         "open": row.remaining_g > 0 and row.in_transit_to is None,
     }
+
+
+def _organisation(row: Organisation) -> dict:
+    return {"slug": row.slug, "name": row.name, "kind": row.kind}
 
 
 def _device(row: Device) -> dict:

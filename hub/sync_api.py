@@ -20,6 +20,11 @@ def _ext(name: str):
     return current_app.extensions[f"cocoa_{name}"]
 
 
+def public_base() -> str:
+    """The hub's address for devices and packs: the configured one, else this request's."""
+    return (_ext("config").public_url or request.url_root).rstrip("/")
+
+
 def _device() -> Device:
     """The device that signed this request; the read ends before any work."""
     path = request.path + (
@@ -53,7 +58,7 @@ def enroll():
         "org": device.org.slug,
         "role": device.role,
         "hub_key": base64.b64encode(_ext("keyring").hub_key.public_raw).decode(),
-        "hub_url": _ext("config").public_url,
+        "hub_url": public_base(),
     }
     session.commit()
     return answer, 201
