@@ -36,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     except OperationalError as exc:
         # Wrong URL, server down, bad credentials: say which database, not a traceback.
         where = config.database_url.rsplit("@", 1)[-1]
-        return _fail(f"cannot use the database {where}: {exc.orig}")
+        hint = ""
+        if "no such table" in str(exc.orig) or "does not exist" in str(exc.orig):
+            hint = "; run 'cocoa-hub db upgrade' first"
+        return _fail(f"cannot use the database {where}: {exc.orig}{hint}")
     except IntegrityError:
         # The statement and its parameters stay unprinted: they may hold a hash.
         return _fail("the database refused the change: it conflicts with a stored row")

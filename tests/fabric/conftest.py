@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -87,8 +88,11 @@ def _network_env(run_dir: Path) -> dict[str, str]:
     }
 
 
+@functools.cache
 def _free_port_block() -> str:
     """The first block of 30 loopback ports from TEST_PORT_BASE that nothing holds.
+
+    Chosen once per session: later calls (define, down) must find the same network.
 
     A fixed block breaks when another run (a developer's network, a second test
     session) already listens there; the network uses offsets 0 to 23 of its base.

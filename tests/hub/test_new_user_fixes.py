@@ -366,3 +366,14 @@ def test_scoped_dashboard_lists_the_sender_of_every_listed_batch(app, client):
     assert senders
     for sender in senders:
         assert sender in devices
+
+
+def test_an_unmigrated_database_says_to_upgrade(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COCOA_HUB_HOME", str(tmp_path / "hub"))
+    monkeypatch.setenv("COCOA_HUB_AUTO_MIGRATE", "0")
+    monkeypatch.delenv("COCOA_HUB_DATABASE_URL", raising=False)
+
+    status, err = run(capsys, "create-org", "x", "--name", "X", "--kind", "retailer")
+
+    assert status == 2
+    assert "run 'cocoa-hub db upgrade' first" in err
