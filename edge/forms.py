@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from werkzeug.datastructures import MultiDict
+
+EARLIEST_DATE = date(1990, 1, 1)
 
 # One purchase or harvest is a farmer's sacks, not a warehouse: above this the
 # unit is almost surely wrong (grams or pounds typed as kilograms).
@@ -200,6 +202,10 @@ def _decimal(form: MultiDict, name: str, out: Parsed, required: bool):
     if not value.is_finite() or value < 0:
         out.errors[name] = "must be a positive number"
         return None
+    # Past a trillion no field here makes sense, and formatting 1e308 would overflow.
+    if value.adjusted() >= 12:
+        out.errors[name] = f"{form.get(name)!r} is far too large; check the number"
+        return None
     return value
 
 
@@ -247,10 +253,19 @@ def _date(form: MultiDict, name: str, out: Parsed, *, required: bool = False):
             out.errors[name] = "required"
         return None
     try:
-        return date.fromisoformat(value).isoformat()
+        day = date.fromisoformat(value)
     except ValueError:
         out.errors[name] = "use the date picker or YYYY-MM-DD"
         return None
+    # The tablet's clock may be a day off, never a year: a date past tomorrow or
+    # before cocoa trading was recorded this way is a typing slip.
+    if day > date.today() + timedelta(days=1):
+        out.errors[name] = f"{day.isoformat()} is in the future; check the year"
+        return None
+    if day < EARLIEST_DATE:
+        out.errors[name] = f"{day.isoformat()} is before {EARLIEST_DATE.year}; check the year"
+        return None
+    return day.isoformat()
 
 
 def _geometry(form: MultiDict, out: Parsed) -> dict | None:

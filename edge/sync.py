@@ -198,14 +198,30 @@ class Upstream:
                 stream=True,
             )
             response._content = _read_before(response, deadline)
-        except requests.Timeout as exc:
-            raise SyncInterrupted(f"{method} {path}: timed out: {exc}") from None
+        except requests.Timeout:
+            where = _origin(url)
+            raise SyncInterrupted(f"{method} {path}: {where} timed out") from None
         except requests.ConnectionError as exc:
-            raise SyncInterrupted(f"{method} {path}: cannot connect: {exc}") from None
+            where = f"{_origin(url)} ({_root_cause(exc)})"
+            raise SyncInterrupted(f"{method} {path}: cannot connect to {where}") from None
         except requests.RequestException as exc:
             raise SyncError(f"{method} {path}: {exc}") from None
         _raise_for_problem(method, path, response)
         return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost reason, e.g. 'Connection refused', not urllib3's whole chain."""
+    while exc.__cause__ or exc.__context__:
+        exc = exc.__cause__ or exc.__context__
+    text = str(exc)
+    # urllib3 wraps the OS error as "...: [Errno 111] Connection refused".
+    return text.rsplit("] ", 1)[-1] if "] " in text else text or type(exc).__name__
 
 
 def _read_before(response: requests.Response, deadline: float) -> bytes:

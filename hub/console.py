@@ -15,7 +15,7 @@ from hub import dashboard as board
 from hub import db, enrollment, publicview, scope, trace, units
 from hub.auth import check_login, current_caller, require
 from hub.charts import mass_balance
-from hub.errors import CsrfFailed, Forbidden, NotFound
+from hub.errors import CsrfFailed, Forbidden, InvalidInput, NotFound
 from hub.journey_graph import lot_graph, product_graph
 from hub.models import (
     CacaoBatch,
@@ -76,9 +76,17 @@ def login():
         if user is not None:
             web.clear()
             web["user_id"] = user.id
-            return redirect(url_for("console.dashboard"))
+            return redirect(_local_path(request.args.get("next")))
         error = "Unknown user or wrong password."
-    return render_template("login.html", error=error)
+    status = 401 if error else 200
+    return render_template("login.html", error=error), status
+
+
+def _local_path(target: str | None) -> str:
+    """Only a path on this site: `next` must not send a user elsewhere."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return url_for("console.dashboard")
 
 
 @bp.post("/logout")
@@ -170,7 +178,12 @@ def enrollment_tokens():
         )
         if org is None:
             raise NotFound("choose an existing organisation")
-        hours = int(request.form.get("ttl_hours", "24") or 24)
+        raw = request.form.get("ttl_hours", "24").strip() or "24"
+        if not raw.isdigit():
+            raise InvalidInput(
+                f"hours must be a whole number, not {raw!r}", where="ttl_hours"
+            )
+        hours = min(int(raw), enrollment.MAX_TTL.days * 24 + 1)
         token = enrollment.create_token(
             session,
             org,

@@ -26,6 +26,9 @@ from shared.keys import device_id_for
 log = logging.getLogger("hub.enrollment")
 
 
+# Long enough to set up a gateway in a remote cooperative, short enough to leak little.
+MAX_TTL = timedelta(days=30)
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -40,6 +43,11 @@ def create_token(
     """A new one-time token; only its hash is stored, the caller shows it once."""
     if role not in ROLES or role == "admin":
         raise InvalidInput(f"role must be one of {', '.join(ROLES[:-1])}", where="role")
+    if not timedelta(0) < ttl <= MAX_TTL:
+        raise InvalidInput(
+            f"a token lives from a minute to {MAX_TTL.days} days; set it up on the day",
+            where="ttl",
+        )
 
     # A prefix keeps a token from starting with "-", which a shell command line
     # would take for an option, and makes a leaked token recognisable.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, json, render_template, request
+from flask import Flask, Response, json, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from shared.errors import CocoaError
@@ -138,6 +138,10 @@ def handle_error(exc: Exception) -> Response:
     problem = problem_for(exc)
     if problem["status"] >= 500:
         log.error("request.failed", exc_info=exc, extra={"code": problem["code"]})
+
+    if _wants_html() and isinstance(exc, LoginRequired) and request.method == "GET":
+        # A logged-out deep link (a bookmark, a shared trace) goes to the login form.
+        return redirect(url_for("console.login", next=request.full_path))
 
     if _wants_html():
         body = render_template("error.html", problem=problem)

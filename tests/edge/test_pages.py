@@ -372,3 +372,25 @@ def test_bagging_form_shows_kg_grouped_with_one_decimal(client, ctx):
     assert "50,000,000 kg left" in page
     assert "1.2 kg left" in page
     assert "e+07" not in page
+
+
+@pytest.mark.parametrize("kg", ["1e308", "1e400", "9" * 40])
+def test_an_absurd_number_is_refused_not_a_crash(client, farmer_and_plot, kg):
+    response = _purchase(client, *farmer_and_plot, kg=kg)
+
+    assert response.status_code == 400
+    assert "far too large" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("day", "message"), [("2099-01-01", "in the future"), ("1900-01-01", "before 1990")]
+)
+def test_a_harvest_date_far_off_is_refused(client, farmer_and_plot, day, message):
+    farmer, plot = farmer_and_plot
+    token = csrf_token(client, "/harvests/new")
+    form = {"csrf_token": token, "farmer": farmer, "plot": plot, "kg": "12"}
+
+    response = client.post("/harvests/new", data=form | {"harvested_on": day})
+
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)

@@ -119,6 +119,8 @@ def test_unreachable_hub_interrupts_and_records_stay_outstanding(enrolled):
         status = enrolled.sync_status(session)
     assert report.state == SyncState.INTERRUPTED
     assert status.attempt == 1 and "cannot connect" in status.last_error
+    assert f"127.0.0.1:{port} (Connection refused)" in status.last_error
+    assert "HTTPConnectionPool" not in status.last_error
     assert states(enrolled)[0][1] in (RecordState.PENDING, RecordState.SENT)
 
 

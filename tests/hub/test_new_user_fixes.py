@@ -377,3 +377,72 @@ def test_an_unmigrated_database_says_to_upgrade(tmp_path, capsys, monkeypatch):
 
     assert status == 2
     assert "run 'cocoa-hub db upgrade' first" in err
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_a_logged_out_deep_link_goes_to_login_and_back(app, client):
+    answer = client.get("/review", headers={"Accept": "text/html"})
+    form = client.get(answer.headers["Location"])
+
+    back = client.post(
+        answer.headers["Location"],
+        data={"username": "admin", "password": PASSWORD, "csrf_token": _csrf(form.text)},
+    )
+
+    assert answer.status_code == 302
+    assert "/login?next=/review" in answer.headers["Location"]
+    assert back.status_code == 302
+    assert back.headers["Location"].endswith("/review")
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil"])
+def test_login_never_sends_a_user_off_site(app, client, target):
+    form = client.get("/login")
+
+    back = client.post(
+        "/login?next=" + target,
+        data={"username": "admin", "password": PASSWORD, "csrf_token": _csrf(form.text)},
+    )
+
+    assert back.status_code == 302
+    assert "evil" not in back.headers["Location"]
+
+
+def test_a_wrong_password_answers_401(app, client):
+    form = client.get("/login")
+
+    answer = client.post(
+        "/login",
+        data={"username": "admin", "password": "wrong", "csrf_token": _csrf(form.text)},
+    )
+
+    assert answer.status_code == 401
+    assert "wrong password" in answer.text
+
+
+@pytest.mark.parametrize("hours", ["abc", "1e9", "-5", "0", "999999999"])
+def test_token_lifetimes_out_of_range_are_refused(app, client, hours):
+    csrf = login(client, "admin")
+
+    answer = client.post(
+        "/admin/enrollment",
+        data={"org": "coop-soubre", "role": "cooperative", "ttl_hours": hours,
+              "csrf_token": csrf},
+        headers={"Accept": "text/html"},
+    )
+
+    assert answer.status_code == 422
+    assert "New token" not in answer.text
+
+
+def test_the_cli_refuses_a_token_that_would_be_born_expired(hub_env, capsys):
+    run(capsys, "create-org", "coop", "--name", "Coop", "--kind", "cooperative")
+
+    status, err = run(capsys, "enroll-token", "--org", "coop", "--role", "cooperative",
+                      "--ttl", "0h")
+
+    assert status == 2
+    assert "from a minute to 30 days" in err
