@@ -77,6 +77,12 @@ class ImportFileInvalid(CocoaError):
     title = "The import file cannot be read"
 
 
+class LoginThrottled(CocoaError):
+    status = 429
+    code = "login-throttled"
+    title = "Too many wrong passwords"
+
+
 class PasswordRequired(CocoaError):
     status = 409
     code = "password-required"

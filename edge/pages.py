@@ -229,7 +229,8 @@ def login_page():
     config = edge().config
     error = None
     if request.method == "POST":
-        if login.check(config, request.form.get("password", "")):
+        password = request.form.get("password", "")
+        if login.attempt(config, password, request.remote_addr or "unknown"):
             login.log_in(config)
             return redirect(_safe_next(request.args.get("next")))
         error = "wrong password"

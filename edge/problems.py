@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from shared.errors import CocoaError
@@ -22,9 +22,12 @@ def render_problem(exc: Exception):
         response = jsonify(problem)
         response.status_code = problem["status"]
         response.mimetype = MEDIA_TYPE
-        return response
-
-    return render_template("problem.html", problem=problem), problem["status"]
+    else:
+        page = render_template("problem.html", problem=problem)
+        response = make_response(page, problem["status"])
+    if "retry_after" in problem:
+        response.headers["Retry-After"] = str(problem["retry_after"])
+    return response
 
 
 def _problem(exc: Exception) -> dict:

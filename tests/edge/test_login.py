@@ -1,12 +1,13 @@
 import os
 import re
 import stat
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from edge import cli
 from edge.app import create_app
-from edge.login import set_password
+from edge.login import MAX_FAILURES, WINDOW, login_limit, set_password
 
 LAN = "192.168.1.10"
 PASSWORD = "cacao-beans-42"
@@ -21,12 +22,36 @@ def lan_client(ctx):
     app.extensions["cocoa_edge"].engine.dispose()
 
 
-def _login(client, password):
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self):
+        self.now = datetime(2026, 12, 12, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock(lan_client):
+    clock = Clock()
+    login_limit(lan_client.application).clock = clock
+    return clock
+
+
+def _login(client, password, address="192.168.1.20"):
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     return client.post(
-        "/login?next=/records", data={"csrf_token": token, "password": password}
+        "/login?next=/records",
+        data={"csrf_token": token, "password": password},
+        environ_base={"REMOTE_ADDR": address},
     )
+
+
+def _fail_until_locked(client, address="192.168.1.20"):
+    for _ in range(MAX_FAILURES):
+        assert _login(client, "guess", address).status_code == 401
 
 
 def test_serving_a_lan_address_without_a_password_is_refused(ctx, capsys, monkeypatch):
@@ -106,3 +131,44 @@ def test_every_response_carries_the_security_headers(lan_client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_after_five_wrong_passwords_even_the_right_one_is_refused(lan_client, clock):
+    _fail_until_locked(lan_client)
+
+    response = _login(lan_client, PASSWORD)
+
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= WINDOW.total_seconds()
+    assert "login-throttled" in response.get_data(as_text=True)
+    assert lan_client.get("/records").status_code == 302
+
+
+def test_a_lock_on_one_address_leaves_another_address_free(lan_client, clock):
+    _fail_until_locked(lan_client, "192.168.1.66")
+
+    response = _login(lan_client, PASSWORD, "192.168.1.20")
+
+    assert response.status_code == 302
+
+
+def test_a_right_password_clears_the_count(lan_client, clock):
+    for _ in range(MAX_FAILURES - 1):
+        _login(lan_client, "guess")
+    _login(lan_client, PASSWORD)
+
+    answers = [_login(lan_client, "guess").status_code for _ in range(MAX_FAILURES)]
+
+    assert answers == [401] * MAX_FAILURES
+
+
+def test_the_lock_ends_when_the_window_passes(lan_client, clock):
+    _fail_until_locked(lan_client)
+    clock.now += WINDOW - timedelta(seconds=1)
+    still_locked = _login(lan_client, PASSWORD).status_code
+
+    clock.now += timedelta(seconds=1)
+    response = _login(lan_client, PASSWORD)
+
+    assert still_locked == 429
+    assert response.status_code == 302
