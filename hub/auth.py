@@ -7,13 +7,14 @@ import secrets
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 from flask import session as web_session
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hub import db
 from hub.errors import Forbidden, InvalidInput, LoginRequired
+from hub.login_limit import LoginLimit
 from hub.models import ROLES, ApiToken, Organisation, User, utcnow
 
 # Roles that may write events of their own organisation through the API.
@@ -72,6 +73,24 @@ def check_login(session, username: str, password: str) -> User | None:
     if user is None or not check_password_hash(user.password_hash, password):
         return None
     return user
+
+
+def attempt_login(username: str, password: str, address: str) -> User | None:
+    """check_login behind the failure limit: refused while locked, then counted."""
+    limit = login_limit()
+    limit.check(db.session(), username, address)
+    user = check_login(db.session(), username, password)
+    with db.database().session() as writes:
+        if user is None:
+            limit.failed(writes, username, address)
+        else:
+            limit.succeeded(writes, username, address)
+    return user
+
+
+def login_limit() -> LoginLimit:
+    """The app's limiter; tests swap its clock."""
+    return current_app.extensions.setdefault("cocoa_login_limit", LoginLimit())
 
 
 def current_caller() -> Caller | None:

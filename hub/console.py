@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from hub import dashboard as board
 from hub import db, enrollment, publicview, scope, trace, units
-from hub.auth import check_login, current_caller, require
+from hub.auth import attempt_login, current_caller, require
 from hub.charts import mass_balance
 from hub.errors import CsrfFailed, Forbidden, InvalidInput, NotFound
 from hub.journey_graph import lot_graph, product_graph
@@ -68,10 +68,11 @@ def _globals() -> dict:
 def login():
     error = None
     if request.method == "POST":
-        user = check_login(
-            db.session(),
+        # Behind a reverse proxy this is the proxy's address: see login_limit.
+        user = attempt_login(
             request.form.get("username", ""),
             request.form.get("password", ""),
+            request.remote_addr or "unknown",
         )
         if user is not None:
             web.clear()

@@ -73,6 +73,12 @@ class LoginRequired(CocoaError):
     title = "Authentication required"
 
 
+class LoginThrottled(CocoaError):
+    status = 429
+    code = "login-throttled"
+    title = "Too many failed logins"
+
+
 class Forbidden(CocoaError):
     status = 403
     code = "forbidden"
@@ -145,9 +151,13 @@ def handle_error(exc: Exception) -> Response:
 
     if _wants_html():
         body = render_template("error.html", problem=problem)
-        return Response(body, problem["status"], mimetype="text/html")
-
-    return Response(json.dumps(problem), problem["status"], mimetype=PROBLEM_JSON)
+        response = Response(body, problem["status"], mimetype="text/html")
+    else:
+        body = json.dumps(problem)
+        response = Response(body, problem["status"], mimetype=PROBLEM_JSON)
+    if "retry_after" in problem:
+        response.headers["Retry-After"] = str(problem["retry_after"])
+    return response
 
 
 def _wants_html() -> bool:

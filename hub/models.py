@@ -132,6 +132,18 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class LoginFailure(Base):
+    """Recent failed console logins of one username from one client address."""
+
+    __tablename__ = "login_failures"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    # 45 characters hold the longest textual IPv6 address.
+    address: Mapped[str] = mapped_column(String(45), primary_key=True)
+    failures: Mapped[int]
+    window_started_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class EnrollmentToken(Base):
     __tablename__ = "enrollment_tokens"
 
