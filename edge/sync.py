@@ -593,7 +593,8 @@ class _Run:
         Only receipts that verify against the hub's key count. They sign the hub's
         high water, so acknowledgement is the hub's word; a verdict (rejected or
         quarantined) is applied only where the receipt of its batch signs the same
-        device, seq, id, status and code. The verdict's human `detail` is not
+        device, seq, id, status and code, or a rejection of other bytes at that
+        seq (the relay altered the record). A verdict's human `detail` is not
         signed and rests on the gateway's word alone.
         """
         if not isinstance(hub, dict):
@@ -639,7 +640,20 @@ class _Run:
             return
 
         batch = verdict.get("batch")
-        if _verdict_key(verdict) not in signed.get(batch, ()):
+        signed_id = signed.get(batch, {}).get(_verdict_key(verdict))
+        if signed_id == row.id:
+            self.settle(row, RecordState(status), verdict)
+        elif signed_id is not None and status == "rejected":
+            # The hub signed a rejection of other bytes at this seq: whoever
+            # relayed the record altered it, and the hub never saw ours.
+            detail = (
+                f"the hub received other bytes than this record at seq {seq} "
+                f"(id {signed_id}) and rejected them: the relay altered it"
+            )
+            extra = {"seq": seq, "code": verdict.get("code"), "batch": batch}
+            log.warning("sync.relay-altered-record", extra=extra)
+            self.settle(row, RecordState.REJECTED, {**verdict, "detail": detail})
+        else:
             # A gateway that alters a code or invents a rejection lands here; so
             # does a verdict from a hub older than signed verdicts, which leaves
             # the record relayed until the tablet syncs with the hub itself.
@@ -653,23 +667,21 @@ class _Run:
                     "receipt_counted": batch in signed,
                 },
             )
-            return
-        self.settle(row, RecordState(status), verdict)
 
 
 def _verdict_key(verdict: dict) -> str:
-    """The signed fields of a verdict as one comparable string, whatever their type."""
-    fields = ("device", "seq", "id", "status", "code")
+    """A verdict's signed fields but its id, as one comparable string."""
+    fields = ("device", "seq", "status", "code")
     return json.dumps([verdict.get(name) for name in fields])
 
 
-def _signed_verdicts(doc: dict, device: str) -> set[str]:
-    """The rejected and quarantined verdicts a hub receipt signs for `device`."""
+def _signed_verdicts(doc: dict, device: str) -> dict[str, object]:
+    """The record id of each verdict a hub receipt signs for `device`, by key."""
     verdicts = doc.get("verdicts")
     if not isinstance(verdicts, list):
-        return set()
+        return {}
     return {
-        _verdict_key(v)
+        _verdict_key(v): v.get("id")
         for v in verdicts
         if isinstance(v, dict)
         and v.get("device") == device
