@@ -9,7 +9,9 @@ its own sync, so the hub still verifies the tablet's original signature.
 Its receipt says only that it holds the records: a tablet keeps them `relayed`.
 Each answer, and `GET /sync/custody`, passes on the hub's signed receipts and
 verdicts the gateway has learned for the tablet's records, so the tablet can
-settle them as acknowledged, rejected or quarantined on the hub's word.
+settle them as acknowledged, rejected or quarantined on the hub's word. Those
+receipts sign each verdict's code, so a gateway can withhold a verdict (the
+record stays relayed) but cannot alter or invent one.
 
 A gateway that first hears of a tablet mid-chain (its earlier records went to
 the hub directly) takes the first record it receives as that tablet's base and

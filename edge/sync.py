@@ -203,7 +203,9 @@ class Upstream:
             raise SyncInterrupted(f"{method} {path}: {where} timed out") from None
         except requests.ConnectionError as exc:
             where = f"{_origin(url)} ({_root_cause(exc)})"
-            raise SyncInterrupted(f"{method} {path}: cannot connect to {where}") from None
+            raise SyncInterrupted(
+                f"{method} {path}: cannot connect to {where}"
+            ) from None
         except requests.RequestException as exc:
             raise SyncError(f"{method} {path}: {exc}") from None
         _raise_for_problem(method, path, response)
@@ -590,24 +592,25 @@ class _Run:
 
         Only receipts that verify against the hub's key count. They sign the hub's
         high water, so acknowledgement is the hub's word; a verdict (rejected or
-        quarantined) is applied only where the hub's signed high water of that
-        same batch agrees: a rejected record is above it, a quarantined one at or
-        below it. The hub's receipt does not sign its per-record results, so a
-        verdict's code and detail rest on the gateway's word alone.
+        quarantined) is applied only where the receipt of its batch signs the same
+        device, seq, id, status and code, or a rejection of other bytes at that
+        seq (the relay altered the record). A verdict's human `detail` is not
+        signed and rests on the gateway's word alone.
         """
         if not isinstance(hub, dict):
             return
 
         own = self.ctx.key.device_id
-        marks = {}
+        marks, signed = {}, {}
         for receipt in hub.get("receipts") or []:
             doc = self.hub_signed(receipt)
             if doc is not None:
                 marks[doc.get("batch")] = (doc.get("high_water") or {}).get(own)
+                signed[doc.get("batch")] = _signed_verdicts(doc, own)
 
         for verdict in hub.get("verdicts") or []:
             if isinstance(verdict, dict) and verdict.get("device") == own:
-                self.apply_verdict(session, verdict, marks)
+                self.apply_verdict(session, verdict, signed)
 
         for mark in marks.values():
             if mark:
@@ -629,23 +632,61 @@ class _Run:
         )
         return None
 
-    def apply_verdict(self, session, verdict: dict, marks: dict) -> None:
+    def apply_verdict(self, session, verdict: dict, signed: dict) -> None:
+        """Apply a relayed verdict only if the hub signed that very verdict."""
         status, seq = verdict.get("status"), verdict.get("seq")
         row = session.get(JournalRecord, seq) if isinstance(seq, int) else None
-        if row is None or verdict.get("batch") not in marks:
-            return
-        if verdict.get("id") != row.id or status not in ("rejected", "quarantined"):
+        if row is None or verdict.get("id") != row.id:
             return
 
-        mark = marks[verdict["batch"]] or {}
-        held = isinstance(mark.get("seq"), int) and mark["seq"] >= seq
-        if held != (status == "quarantined"):
+        batch = verdict.get("batch")
+        signed_id = signed.get(batch, {}).get(_verdict_key(verdict))
+        if signed_id == row.id:
+            self.settle(row, RecordState(status), verdict)
+        elif signed_id is not None and status == "rejected":
+            # The hub signed a rejection of other bytes at this seq: whoever
+            # relayed the record altered it, and the hub never saw ours.
+            detail = (
+                f"the hub received other bytes than this record at seq {seq} "
+                f"(id {signed_id}) and rejected them: the relay altered it"
+            )
+            extra = {"seq": seq, "code": verdict.get("code"), "batch": batch}
+            log.warning("sync.relay-altered-record", extra=extra)
+            self.settle(row, RecordState.REJECTED, {**verdict, "detail": detail})
+        else:
+            # A gateway that alters a code or invents a rejection lands here; so
+            # does a verdict from a hub older than signed verdicts, which leaves
+            # the record relayed until the tablet syncs with the hub itself.
             log.warning(
                 "sync.verdict-contradicts-receipt",
-                extra={"seq": seq, "status": status, "batch": verdict["batch"]},
+                extra={
+                    "seq": seq,
+                    "status": status,
+                    "code": verdict.get("code"),
+                    "batch": batch,
+                    "receipt_counted": batch in signed,
+                },
             )
-            return
-        self.settle(row, RecordState(status), verdict)
+
+
+def _verdict_key(verdict: dict) -> str:
+    """A verdict's signed fields but its id, as one comparable string."""
+    fields = ("device", "seq", "status", "code")
+    return json.dumps([verdict.get(name) for name in fields])
+
+
+def _signed_verdicts(doc: dict, device: str) -> dict[str, object]:
+    """The record id of each verdict a hub receipt signs for `device`, by key."""
+    verdicts = doc.get("verdicts")
+    if not isinstance(verdicts, list):
+        return {}
+    return {
+        _verdict_key(v): v.get("id")
+        for v in verdicts
+        if isinstance(v, dict)
+        and v.get("device") == device
+        and v.get("status") in ("rejected", "quarantined")
+    }
 
 
 def _arrived(from_hub: bool) -> RecordState:

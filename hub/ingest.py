@@ -208,7 +208,7 @@ class Ingestor:
         return DeviceView(device.id, device.status, self._verifier(device.public_key))
 
     def receipt(self, outcome: Outcome, now: datetime) -> dict:
-        """The hub's signed proof of what it holds after this batch."""
+        """The hub's signed proof of what it holds after this batch, and why not."""
         payload = canonical(
             {
                 "batch": outcome.batch_id,
@@ -216,6 +216,7 @@ class Ingestor:
                 "high_water": outcome.high_water,
                 "hub": self.keyring.hub_key.device_id,
                 "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "verdicts": signed_verdicts(outcome.results),
             }
         )
         return {
@@ -261,6 +262,26 @@ class Ingestor:
                 checked.append(Refusal(result, rec.raw, rec.signature))
 
         return checked
+
+
+def signed_verdicts(results: list[Result]) -> list[dict]:
+    """The rejected and quarantined results, as the receipt signs them.
+
+    The human `detail` stays out: the stable `code` is the verdict, while a
+    detail can run long (a schema message per record of a batch that broke its
+    chain) and echo payload values into a receipt that gateways store and pass on.
+    """
+    return [
+        {
+            "code": r.code,
+            "device": r.device,
+            "id": r.id,
+            "seq": r.seq,
+            "status": r.status,
+        }
+        for r in results
+        if r.status in (REJECTED, QUARANTINED)
+    ]
 
 
 def _check_record(

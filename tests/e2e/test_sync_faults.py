@@ -98,6 +98,9 @@ def test_a_gateway_that_edits_a_relayed_record_gets_it_rejected(
         (4, "acknowledged", None),
         (5, "rejected", "bad-signature"),
     ]
+    # The hub's receipt signs the rejection of other bytes than the tablet's.
+    ((detail,),) = tablet.rows("SELECT state_detail FROM journal WHERE seq = 5")
+    assert "the relay altered it" in detail
     status = tablet.cli("status").stdout
     assert re.search(r"acknowledged\s+4\b", status), status
     assert re.search(r"rejected\s+1\b", status), status

@@ -125,6 +125,11 @@ class FakeHub:
                 "high_water": high_water,
                 "hub": "fake-hub",
                 "time": device_time(),
+                "verdicts": [
+                    {k: r.get(k) for k in ("code", "device", "id", "seq", "status")}
+                    for r in results
+                    if r["status"] in ("rejected", "quarantined")
+                ],
             }
         )
         signer = DeviceKey.generate() if self.forge_receipt else self.key

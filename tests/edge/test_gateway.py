@@ -138,6 +138,48 @@ def test_a_verdict_the_hubs_receipt_contradicts_is_not_believed(tablet, gateway,
     assert states(tablet) == [(1, "acknowledged", None)]
 
 
+def test_a_verdict_whose_code_the_gateway_altered_is_ignored(
+    tablet, gateway, hub, caplog
+):
+    gw, _url = gateway
+    for n in (1, 2):
+        tablet.append("farmer", {"id": f"F-{n}", "name": "Ama"})
+    run_sync(tablet)
+    hub.reject_seqs.add(2)
+    run_sync(gw)
+    with gw.transaction() as session:
+        ruled = session.get(RelayRecord, (tablet.key.device_id, 2))
+        ruled.state_code = "device-revoked"
+
+    run_sync(tablet)
+
+    # The hub signed chain-broken for seq 2; the gateway's other code is not its word.
+    assert states(tablet) == [(1, "acknowledged", None), (2, "relayed", None)]
+    ignored = [r for r in caplog.records if r.msg == "sync.verdict-contradicts-receipt"]
+    assert [(r.seq, r.code) for r in ignored] == [(2, "device-revoked")]
+
+
+def test_a_rejection_the_gateway_invents_is_ignored(tablet, gateway, hub, caplog):
+    gw, _url = gateway
+    tablet.append("farmer", {"id": "F-1", "name": "Ama"})
+    run_sync(tablet)
+    run_sync(gw)
+    tablet.append("farmer", {"id": "F-2", "name": "Akissi"})
+    run_sync(tablet)  # the gateway holds seq 2 and never forwards it
+    with gw.transaction() as session:
+        first = session.get(RelayRecord, (tablet.key.device_id, 1))
+        held = session.get(RelayRecord, (tablet.key.device_id, 2))
+        held.state, held.state_code = RecordState.REJECTED, "bad-signature"
+        held.upstream_batch = first.upstream_batch  # a real, hub-signed batch
+
+    run_sync(tablet)
+
+    # Seq 2 lies above that receipt's high water, but the receipt signs no verdict.
+    assert states(tablet) == [(1, "acknowledged", None), (2, "relayed", None)]
+    ignored = [r for r in caplog.records if r.msg == "sync.verdict-contradicts-receipt"]
+    assert [(r.seq, r.receipt_counted) for r in ignored] == [(2, True)]
+
+
 def test_a_receipt_the_hub_did_not_sign_settles_nothing(tablet, gateway, hub):
     gw, _url = gateway
     tablet.append("farmer", {"id": "F-1", "name": "Ama"})

@@ -57,6 +57,39 @@ def test_receipt_is_signed_by_the_hub_over_the_high_water(
     assert json.loads(payload)["high_water"][tablet.device]["seq"] == 2
 
 
+def test_receipt_signs_each_rejected_and_quarantined_verdict(
+    ingestor, sessions, tablet, keyring
+):
+    odd = tablet.add("harvest", dict(harvest(1), mass_g=-5))
+    good = tablet.harvests(2)
+    forged = SignedRecord(good[1].raw, bytes(64))
+    seg = Segment(tablet.device, 1, [odd, good[0], forged])
+
+    outcome = ingest(ingestor, sessions, tablet, seg)
+
+    payload = base64.b64decode(outcome.receipt["payload"])
+    signature = base64.b64decode(outcome.receipt["signature"])
+    assert verify(keyring.hub_key.public_raw, signature, payload)
+    signed = json.loads(payload)
+    assert signed["verdicts"] == [
+        {
+            "code": "schema-invalid",
+            "device": tablet.device,
+            "id": odd.id,
+            "seq": 1,
+            "status": "quarantined",
+        },
+        {
+            "code": "bad-signature",
+            "device": tablet.device,
+            "id": forged.id,
+            "seq": 3,
+            "status": "rejected",
+        },
+    ]
+    assert set(signed) >= {"batch", "frame_sha256", "high_water", "hub", "time"}
+
+
 def test_resend_after_a_lost_response_is_harmless(ingestor, sessions, tablet):
     tablet.harvests(3)
     ingest(ingestor, sessions, tablet, tablet.segment())
