@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 
 from werkzeug.datastructures import MultiDict
 
+from shared.units import kg_value as format_kg
+
 EARLIEST_DATE = date(1990, 1, 1)
 
 # One purchase or harvest is a farmer's sacks, not a warehouse: above this the
@@ -21,12 +23,6 @@ KG_MAX = 10_000
 # Currencies cocoa is bought and sold in, from the producing countries (XOF, XAF,
 # GHS, NGN, BRL, IDR) to the buyers' (EUR, USD, GBP, CHF). Ecuador pays in USD.
 CURRENCIES = ("XOF", "XAF", "GHS", "NGN", "EUR", "USD", "GBP", "CHF", "BRL", "IDR")
-
-
-def format_kg(grams: float) -> str:
-    """Grams as kilograms for people: digit grouping and at most one decimal."""
-    kg = round(grams / 1000, 1)
-    return f"{kg:,.0f}" if kg == int(kg) else f"{kg:,.1f}"
 
 
 @dataclass

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from hub.units import kg, kg_value
+from shared.units import kg, kg_value
 
 CHART_W, CHART_H = 640, 200
 AXIS_L, AXIS_B, TOP = 52, 28, 24

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from hub import dashboard as board
-from hub import db, enrollment, publicview, scope, trace, units
+from hub import db, enrollment, publicview, scope, trace
 from hub.auth import attempt_login, current_caller, require
 from hub.charts import mass_balance
 from hub.errors import CsrfFailed, Forbidden, InvalidInput, NotFound
@@ -28,6 +28,7 @@ from hub.models import (
 )
 from hub.plotmap import plot_map
 from hub.qr import qr_svg
+from shared import units
 from hub.sync_api import public_base
 
 bp = Blueprint("console", __name__)

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from hub.bulk_insert import bind_values, insert_rows
+from hub.bulk import bind_values, insert_rows
 from hub.keyring import Keyring
 from hub.models import Device, Record, Rejection, SyncBatch, utcnow
 from shared.errors import CocoaError, MalformedRecord, SchemaInvalid
@@ -252,7 +252,7 @@ class Ingestor:
         device = devices.get(seg.device)
         checked = []
         for n, rec in enumerate(seg.records):
-            rid = hashlib.sha256(rec.raw).hexdigest()
+            rid = rec.id
             outcome = _check_record(seg, seg.first_seq + n, rid, rec, device)
             if isinstance(outcome, Candidate):
                 checked.append(outcome)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hub.units import kg
+from shared.units import kg
 
 COLUMNS = ("Plots", "Purchases", "Cacao batches", "Shipments", "Products", "Sales")
 NODE_W, NODE_H = 136, 40

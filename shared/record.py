@@ -99,10 +99,11 @@ class SignedRecord:
 
     raw: bytes
     signature: bytes
+    # Hashed once: the frame decoder, ingest and the ledger all ask for it.
+    id: str = field(init=False, compare=False)
 
-    @property
-    def id(self) -> str:
-        return record_id(self.raw)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", record_id(self.raw))
 
     def header(self) -> Header:
         return parse(self.raw)

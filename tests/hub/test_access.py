@@ -14,7 +14,7 @@ from sqlalchemy import select
 from hub import auth
 from hub.db import database
 from hub.models import Organisation, Purchase, Supplier
-from hub.units import kg
+from shared.units import kg
 from shared.wire import MEDIA_TYPE
 from tests.hub.console_app import PASSWORD, Tags, login, seeded_hub
 

@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from hub import auth, units
+from hub import auth
+from shared import units
 from hub.db import database
 from hub.models import Device, Organisation, Supplier, utcnow
 from tests.hub.console_app import PASSWORD, Tags, login, seeded_hub, sync

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from hub.bulk_insert import bind_values, insert_rows
+from hub.bulk import bind_values, insert_rows
 from hub.models import Rejection
 
 COLUMNS = ("batch_id", "sender_device", "device_id", "seq", "record_id", "raw")

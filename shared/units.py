@@ -1,4 +1,4 @@
-"""Quantities as people read them; the one place weights are formatted."""
+"""Quantities as people read them: the one place weights are formatted, edge and hub."""
 
 from __future__ import annotations
 
